@@ -1,0 +1,441 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * device.c — device_add and device_del, checked in QEMU 7.2's order with its messages:
+ *   id well-formed → driver given → driver known, concrete, pluggable, on a PCI bus → bus
+ *   found → bus hot-pluggable → id unique → each property, in the order given → acpi-index and
+ *   romsize → placement on the bus → the model's own checks.
+ * Arguments are text as QEMU's device_add sees them: JSON numbers become their digits, booleans
+ * "on"/"off"; null, arrays and objects are ignored; an id that is not a string is no id.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../daemon/hw/pci/pci_addr.h"
+#include "../daemon/util/opts.h"
+#include "internal.h"
+
+#define ACPI_INDEX_MAX (16 * 1024 - 1) /* systemd's onboard index limit, as QEMU */
+
+struct text_args {
+    struct machine_prop *v;
+    size_t n;
+};
+
+static void text_args_free(struct text_args *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        free(t->v[i].name);
+        free(t->v[i].value);
+    }
+    free(t->v);
+    t->v = NULL;
+    t->n = 0;
+}
+
+static int text_args_push(struct text_args *t, const char *name, const char *value)
+{
+    struct machine_prop *v = realloc(t->v, (t->n + 1) * sizeof(*v));
+
+    if (!v)
+        return -ENOMEM;
+    t->v = v;
+    v[t->n].name = strdup(name);
+    v[t->n].value = strdup(value);
+    if (!v[t->n].name || !v[t->n].value) {
+        free(v[t->n].name);
+        free(v[t->n].value);
+        return -ENOMEM;
+    }
+    t->n++;
+    return 0;
+}
+
+static const char *text_args_get(const struct text_args *t, const char *name)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (streq(t->v[i].name, name))
+            return t->v[i].value;
+    return NULL;
+}
+
+/* QEMU's qemu_opts_from_qdict(): JSON values to option text. */
+static int json_to_text(json_t *args, struct text_args *t, bool *has_id)
+{
+    const char *key;
+    json_t *v;
+    char buf[64];
+
+    *has_id = false;
+    if (!args)
+        return 0;
+    json_object_foreach(args, key, v) {
+        const char *text = NULL;
+
+        if (streq(key, "id")) {
+            if (!json_is_string(v))
+                continue; /* not a string: the device gets no id */
+            *has_id = true;
+        }
+        switch (json_typeof(v)) {
+        case JSON_STRING:
+            text = json_string_value(v);
+            break;
+        case JSON_INTEGER:
+            snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+            text = buf;
+            break;
+        case JSON_REAL:
+            snprintf(buf, sizeof(buf), "%.17g", json_real_value(v));
+            text = buf;
+            break;
+        case JSON_TRUE:
+            text = "on";
+            break;
+        case JSON_FALSE:
+            text = "off";
+            break;
+        default:
+            continue;
+        }
+        if (text_args_push(t, key, text) < 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+static int drive_lookup(void *opaque, const char *name, const char **user)
+{
+    struct api *api = opaque;
+    struct backend *b = backend_find(&api->m->backends, name);
+
+    if (!b)
+        return -ENOENT;
+    if (b->user) {
+        *user = b->user;
+        return -EBUSY;
+    }
+    return 0;
+}
+
+static int placement_error(enum pci_place_result r, const struct pci_place *p, const char *drv,
+                           struct error *err)
+{
+    int slot = PCI_SLOT_OF(p->devfn), fn = PCI_FUNC_OF(p->devfn);
+
+    switch (r) {
+    case PCI_PLACE_OK:
+        return 0;
+    case PCI_PLACE_NO_FREE_SLOT:
+        return error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_CONFLICT,
+                          "PCI: no slot/function available for %s, all in use or reserved", drv);
+    case PCI_PLACE_RESERVED:
+        return error_conflict(err, "PCI: slot %d function %d not available for %s, reserved",
+                              slot, fn, drv);
+    case PCI_PLACE_IN_USE:
+        /* glibc prints a NULL %s as "(null)", which is what QEMU shows for built-ins. */
+        return error_conflict(err, "PCI: slot %d function %d not available for %s, in use by %s,id=%s",
+                              slot, fn, drv, p->other->cls->name,
+                              p->other->id ? p->other->id : "(null)");
+    case PCI_PLACE_FN0_PRESENT:
+        return error_conflict(err, "PCI: slot %d function 0 already occupied by %s, new func %s cannot be exposed to guest.",
+                              slot, p->other->cls->name, drv);
+    case PCI_PLACE_FN0_SINGLE:
+        return error_conflict(err, "PCI: single function device can't be populated in function %x.%x",
+                              slot, fn);
+    case PCI_PLACE_FN0_POPULATED:
+        return error_conflict(err, "PCI: %x.0 indicates single function, but %x.%x is already populated.",
+                              slot, slot, p->other_fn);
+    }
+    return error_invalid(err, "PCI: placement failed");
+}
+
+static bool acpi_index_used(struct machine *m, uint32_t idx)
+{
+    for (struct machine_dev *md = m->devices; md; md = md->next)
+        if (md->drv && ((struct pci_dev_opts *)md->opts)->acpi_index == idx)
+            return true;
+    return false;
+}
+
+/*
+ * The whole of device_add on text arguments. On success (not dry-run) the device is on the
+ * machine and *out (if not NULL) points at it; with dry_run *devfn_out/bus_out tell where it
+ * would go.
+ */
+static int device_add_text(struct api *api, struct text_args *t, bool has_id, bool hotplug,
+                           bool dry_run, struct machine_dev **out, struct pci_bus **bus_out,
+                           int *devfn_out, struct error *err)
+{
+    struct machine *m = api->m;
+    const char *id = has_id ? text_args_get(t, "id") : NULL;
+    const char *driver = text_args_get(t, "driver");
+    const char *busname = text_args_get(t, "bus");
+    const struct qdev_driver *drv;
+    const char *other_bus = NULL;
+    struct pci_bus *bus;
+    struct qdev_env env = {.drive_lookup = drive_lookup, .opaque = api, .hotplug = hotplug};
+    struct pci_place place = {0};
+    struct pci_device *d = NULL;
+    enum pci_place_result pr;
+    struct pci_dev_opts *po;
+    void *opts = NULL;
+    const char *drive = NULL;
+    int r;
+
+    if (id && !id_wellformed(id))
+        return error_invalid(err, "Parameter 'id' expects an identifier");
+    if (!driver)
+        return error_invalid(err, "Parameter 'driver' is missing");
+
+    switch (qdev_type_kind(driver, &other_bus)) {
+    case QDEV_TYPE_DRIVER:
+        break;
+    case QDEV_TYPE_ABSTRACT:
+        return error_invalid(err, "Parameter 'driver' expects a non-abstract device type");
+    case QDEV_TYPE_NOT_PLUGGABLE:
+        return error_invalid(err, "Parameter 'driver' expects a pluggable device type");
+    case QDEV_TYPE_OTHER_BUS:
+        if (busname) {
+            if (machine_find_bus(m, busname))
+                return error_invalid(err, "Device '%s' can't go on PCI bus", driver);
+            return error_invalid(err, "Bus '%s' not found", busname);
+        }
+        return error_invalid(err, "No '%s' bus found for device '%s'", other_bus, driver);
+    case QDEV_TYPE_UNKNOWN:
+    default:
+        return error_invalid(err, "'%s' is not a valid device model name", driver);
+    }
+    drv = qdev_driver_find(driver);
+
+    if (busname) {
+        const struct machine_foreign_bus *fb;
+
+        bus = machine_find_bus(m, busname);
+        if (!bus) {
+            fb = machine_find_foreign_bus(m, busname);
+            if (fb)
+                return error_invalid(err, "Device '%s' can't go on %s bus", driver, fb->type);
+            return error_invalid(err, "Bus '%s' not found", busname);
+        }
+    } else {
+        bus = machine_root_bus(m);
+    }
+    if (hotplug && !bus->hotpluggable)
+        return error_invalid(err, "Bus '%s' does not support hotplugging", bus->name);
+    if (id && machine_find_device(m, id))
+        return error_conflict(err, "Duplicate device ID '%s'", id);
+
+    env.express_bus = bus->express;
+    env.root_bus = bus->parent == NULL;
+    env.id = id;
+
+    r = qdev_opts_new(drv, &opts);
+    if (r < 0)
+        return error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL, "out of memory");
+    for (size_t i = 0; i < t->n; i++) {
+        const char *k = t->v[i].name;
+
+        if (streq(k, "driver") || streq(k, "id") || streq(k, "bus"))
+            continue;
+        r = qdev_prop_set(drv, opts, k, t->v[i].value, &env, err);
+        if (r < 0)
+            goto fail;
+    }
+    po = opts;
+
+    /* QEMU checks these before it looks at the bus (pci_qdev_realize). */
+    if (po->acpi_index > ACPI_INDEX_MAX) {
+        r = error_invalid(err, "acpi-index should be less or equal to %u", ACPI_INDEX_MAX);
+        goto fail;
+    }
+    if (po->acpi_index && acpi_index_used(m, po->acpi_index)) {
+        r = error_conflict(err, "a PCI device with acpi-index = %u already exist", po->acpi_index);
+        goto fail;
+    }
+    if (po->romsize != UINT32_MAX && !is_power_of_2(po->romsize)) {
+        r = error_invalid(err, "ROM size %u is not a power of two", po->romsize);
+        goto fail;
+    }
+    if (m->n_devices >= MACHINE_MAX_DEVICES) {
+        r = error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_LIMIT,
+                       "Device limit reached (%d functions per machine)", MACHINE_MAX_DEVICES);
+        goto fail;
+    }
+
+    place.devfn = po->addr;
+    place.multifunction = po->multifunction;
+    place.hotplug = hotplug;
+    pr = pci_bus_place(bus, &place);
+    if (pr != PCI_PLACE_OK) {
+        r = placement_error(pr, &place, drv->name, err);
+        goto fail;
+    }
+
+    r = drv->realize(opts, &env, &d, err);
+    if (r < 0)
+        goto fail;
+    pci_dev_set_multifunction(d, po->multifunction);
+    d->hotpluggable = true;
+
+    if (dry_run) {
+        pci_dev_destroy(d);
+        qdev_opts_free(drv, opts);
+        if (bus_out)
+            *bus_out = bus;
+        if (devfn_out)
+            *devfn_out = place.devfn;
+        return 0;
+    }
+
+    if (id) {
+        d->id = strdup(id);
+        if (!d->id) {
+            r = -ENOMEM;
+            goto fail;
+        }
+    }
+    {
+        const struct qdev_prop *dp = qdev_prop_find(drv, "drive");
+        if (dp && dp->type == QDEV_PROP_DRIVE)
+            drive = *(char **)((char *)opts + dp->offset);
+    }
+    r = machine_add_device(m, bus, (uint8_t)place.devfn, d, drv, opts, t->v, t->n, drive);
+    if (r < 0) {
+        if (r == -ENOSPC)
+            error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_LIMIT,
+                       "Device limit reached (%d functions per machine)", MACHINE_MAX_DEVICES);
+        goto fail;
+    }
+    if (out)
+        *out = machine_find_pci(m, d);
+    return 0;
+
+fail:
+    if (d)
+        pci_dev_destroy(d);
+    qdev_opts_free(drv, opts);
+    return r;
+}
+
+int api_device_add_full(struct api *api, json_t *args, bool dry_run, char bdf[13], json_t **ret,
+                        struct error *err)
+{
+    struct text_args t = {0};
+    struct machine_dev *md = NULL;
+    struct pci_bus *bus = NULL;
+    int devfn = -1;
+    bool has_id;
+    int r;
+
+    *ret = NULL;
+    machine_lock(api->m);
+    r = json_to_text(args, &t, &has_id);
+    if (r == 0)
+        r = device_add_text(api, &t, has_id, api->m->started, dry_run, &md, &bus, &devfn, err);
+    if (r == 0) {
+        if (dry_run)
+            pci_bdf_format(bdf, 0, pci_bus_num(bus), (uint8_t)devfn);
+        else
+            machine_dev_bdf(md, bdf);
+        *ret = json_object();
+    }
+    machine_unlock(api->m);
+    text_args_free(&t);
+    return r;
+}
+
+int api_cmd_device_add(struct api *api, json_t *args, json_t **ret, struct error *err)
+{
+    struct text_args t = {0};
+    bool has_id;
+    int r = json_to_text(args, &t, &has_id);
+
+    if (r == 0)
+        r = device_add_text(api, &t, has_id, api->m->started, false, NULL, NULL, NULL, err);
+    text_args_free(&t);
+    if (r == 0)
+        *ret = json_object();
+    return r;
+}
+
+static int push_opt(void *opaque, const char *key, const char *value)
+{
+    return text_args_push(opaque, key, value);
+}
+
+int api_device_add_spec(struct api *api, const char *spec, bool hotplug, struct error *err)
+{
+    struct text_args t = {0};
+    int r = opts_parse(spec, "driver", push_opt, &t);
+
+    if (r == 0)
+        r = device_add_text(api, &t, text_args_get(&t, "id") != NULL, hotplug, false, NULL, NULL,
+                            NULL, err);
+    text_args_free(&t);
+    return r;
+}
+
+/* Containers of QEMU's QOM tree that a device_del path may name: not devices. */
+static const char *const qom_containers[] = {
+    "/", "/machine", "/machine/peripheral", "/machine/peripheral-anon", "/machine/unattached",
+};
+
+struct machine_dev *api_resolve_device(struct api *api, const char *id, struct error *err)
+{
+    struct machine *m = api->m;
+    char *path = NULL;
+    size_t len;
+
+    if (id[0] != '/') {
+        if (asprintf(&path, "/machine/peripheral/%s", id) < 0)
+            return NULL;
+    } else {
+        path = strdup(id);
+        if (!path)
+            return NULL;
+    }
+    /* QOM ignores empty path components: "/machine/peripheral/" is the container. */
+    len = strlen(path);
+    while (len > 1 && path[len - 1] == '/')
+        path[--len] = 0;
+
+    for (size_t i = 0; i < ARRAY_SIZE(qom_containers); i++) {
+        if (streq(path, qom_containers[i])) {
+            free(path);
+            error_invalid(err, "%s is not a hotpluggable device", id);
+            return NULL;
+        }
+    }
+    for (struct machine_dev *md = m->devices; md; md = md->next) {
+        if (md->path && streq(md->path, path)) {
+            free(path);
+            return md;
+        }
+    }
+    free(path);
+    error_setf(err, ERROR_CLASS_DEVICE_NOT_FOUND, ERROR_KIND_INVALID, "Device '%s' not found", id);
+    return NULL;
+}
+
+int api_cmd_device_del(struct api *api, json_t *args, json_t **ret, struct error *err)
+{
+    const char *id = json_string_value(json_object_get(args, "id"));
+    struct machine_dev *md = api_resolve_device(api, id, err);
+
+    (void)ret;
+    if (!md)
+        return -ENOENT;
+    if (!md->pci->hotpluggable)
+        return error_invalid(err, "Device '%s' does not support hotplugging", md->pci->cls->name);
+    if (md->pci->bus && !md->pci->bus->hotpluggable)
+        return error_invalid(err, "Bus '%s' does not support hotplugging", md->pci->bus->name);
+    if (md->pci->unplug_pending)
+        return error_conflict(err, "Device %s is already in the process of unplug", id);
+    /* A request: the guest acknowledges it through the hotplug controller, or a reset
+     * completes it. */
+    md->pci->unplug_pending = true;
+    api->m->generation++;
+    return 0;
+}

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+#include "control.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#define CONTROL_MAX_SUBSCRIBERS 32
+#define EVENT_QUEUE_MAX         4096 /* events waiting for the control thread */
+
+struct control {
+    sd_event *ev;
+    struct api *api;
+    int listener;
+    int efd;
+    sd_event_source *efd_source;
+    pthread_mutex_t qlock;
+    json_t *queue; /* array of pending event objects */
+    unsigned long dropped;
+    struct {
+        control_event_fn fn;
+        void *opaque;
+    } subs[CONTROL_MAX_SUBSCRIBERS];
+};
+
+/* api listener: any thread, possibly under the control lock — only queue and wake. */
+static void on_api_event(void *opaque, json_t *event)
+{
+    struct control *c = opaque;
+    uint64_t one = 1;
+
+    pthread_mutex_lock(&c->qlock);
+    if (json_array_size(c->queue) < EVENT_QUEUE_MAX)
+        json_array_append(c->queue, event);
+    else
+        c->dropped++;
+    pthread_mutex_unlock(&c->qlock);
+    if (write(c->efd, &one, sizeof(one)) < 0) {
+        /* the counter is saturated: a wakeup is already pending */
+    }
+}
+
+static int on_wakeup(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+    struct control *c = userdata;
+    uint64_t n;
+    json_t *batch, *ev;
+    size_t i;
+
+    (void)s;
+    (void)revents;
+    if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+        return 0;
+    pthread_mutex_lock(&c->qlock);
+    batch = c->queue;
+    c->queue = json_array();
+    pthread_mutex_unlock(&c->qlock);
+
+    json_array_foreach(batch, i, ev)
+        for (int k = 0; k < CONTROL_MAX_SUBSCRIBERS; k++)
+            if (c->subs[k].fn)
+                c->subs[k].fn(c->subs[k].opaque, ev);
+    json_decref(batch);
+    return 0;
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+    (void)si;
+    (void)userdata;
+    return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+int control_new(struct api *api, struct control **ret)
+{
+    struct control *c = calloc(1, sizeof(*c));
+    sigset_t mask;
+    int r;
+
+    if (!c)
+        return -ENOMEM;
+    c->api = api;
+    c->efd = -1;
+    c->listener = -1;
+    pthread_mutex_init(&c->qlock, NULL);
+    c->queue = json_array();
+
+    r = sd_event_new(&c->ev);
+    if (r < 0)
+        goto fail;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    /* Blocked here, before any other thread exists, so every thread inherits the mask. */
+    pthread_sigmask(SIG_BLOCK, &mask, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if ((r = sd_event_add_signal(c->ev, NULL, SIGTERM, on_signal, c)) < 0 ||
+        (r = sd_event_add_signal(c->ev, NULL, SIGINT, on_signal, c)) < 0)
+        goto fail;
+
+    c->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (c->efd < 0) {
+        r = -errno;
+        goto fail;
+    }
+    r = sd_event_add_io(c->ev, &c->efd_source, c->efd, EPOLLIN, on_wakeup, c);
+    if (r < 0)
+        goto fail;
+    c->listener = api_add_listener(api, on_api_event, c);
+    if (c->listener < 0) {
+        r = c->listener;
+        goto fail;
+    }
+    *ret = c;
+    return 0;
+fail:
+    control_free(c);
+    return r;
+}
+
+void control_free(struct control *c)
+{
+    if (!c)
+        return;
+    if (c->listener >= 0)
+        api_remove_listener(c->api, c->listener);
+    sd_event_source_unref(c->efd_source);
+    if (c->efd >= 0)
+        close(c->efd);
+    sd_event_unref(c->ev);
+    json_decref(c->queue);
+    pthread_mutex_destroy(&c->qlock);
+    free(c);
+}
+
+sd_event *control_event(struct control *c)
+{
+    return c->ev;
+}
+
+struct api *control_api(struct control *c)
+{
+    return c->api;
+}
+
+int control_subscribe(struct control *c, control_event_fn fn, void *opaque)
+{
+    for (int k = 0; k < CONTROL_MAX_SUBSCRIBERS; k++) {
+        if (!c->subs[k].fn) {
+            c->subs[k].fn = fn;
+            c->subs[k].opaque = opaque;
+            return k;
+        }
+    }
+    return -ENOSPC;
+}
+
+void control_unsubscribe(struct control *c, int handle)
+{
+    if (handle >= 0 && handle < CONTROL_MAX_SUBSCRIBERS)
+        c->subs[handle].fn = NULL;
+}
+
+int control_run(struct control *c)
+{
+    return sd_event_loop(c->ev);
+}
+
+void control_exit(struct control *c, int code)
+{
+    sd_event_exit(c->ev, code);
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * e1000.c — Intel 82540EM Gigabit Ethernet (QEMU's "e1000"): config space as QEMU 7.2 builds
+ * it (8086:100e rev 3, BAR0 128 KiB MMIO, BAR1 64-byte I/O, no capabilities, efi-e1000.rom).
+ * Register behaviour for a driver probe is in e1000_regs.c.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../qdev.h"
+#include "e1000.h"
+
+#define E1000_VENDOR_ID 0x8086
+#define E1000_DEVICE_ID 0x100e /* 82540EM */
+#define E1000_REVISION  0x03
+#define E1000_MMIO_SIZE 0x20000
+#define E1000_IO_SIZE   0x40
+
+struct e1000_opts {
+    struct pci_dev_opts pci;
+    struct qdev_mac mac;
+    char *netdev;
+    bool autonegotiation, mitigation, extra_mac_registers, migrate_tso_props, init_vet;
+    int32_t bootindex;
+};
+
+#define EO(f) offsetof(struct e1000_opts, f)
+
+static const struct qdev_prop e1000_props[] = {
+    {"mac", QDEV_PROP_MAC, EO(mac), NULL, 0, NULL, NULL},
+    {"netdev", QDEV_PROP_STR, EO(netdev), NULL, 0, NULL, "ID of a netdev to use as a backend"},
+    {"autonegotiation", QDEV_PROP_BOOL, EO(autonegotiation), "on", 0, NULL, "on/off"},
+    {"mitigation", QDEV_PROP_BOOL, EO(mitigation), "on", 0, NULL, "on/off"},
+    {"extra_mac_registers", QDEV_PROP_BOOL, EO(extra_mac_registers), "on", 0, NULL, "on/off"},
+    {"migrate_tso_props", QDEV_PROP_BOOL, EO(migrate_tso_props), "on", 0, NULL, "on/off"},
+    {"init-vet", QDEV_PROP_BOOL, EO(init_vet), "on", 0, NULL, "on/off"},
+    {"bootindex", QDEV_PROP_INT32, EO(bootindex), "-1", 0, NULL, NULL},
+    {0},
+};
+
+static void e1000_pci_destroy(struct pci_device *d)
+{
+    free(container_of(d, struct e1000, pci));
+}
+
+static const struct pci_dev_class e1000_class = {
+    .name = "e1000",
+    .destroy = e1000_pci_destroy,
+};
+
+static unsigned default_mac_index;
+
+static int e1000_realize(const void *opts, const struct qdev_env *env, struct pci_device **ret,
+                         struct error *err)
+{
+    const struct e1000_opts *o = opts;
+    struct e1000 *s = calloc(1, sizeof(*s));
+    struct pci_device *d;
+    int r;
+
+    if (!s)
+        return error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL, "out of memory");
+    d = &s->pci;
+    if (pci_dev_init(d, &e1000_class, PCI_CONFIG_SPACE_SIZE, PCI_HEADER_TYPE_NORMAL) < 0) {
+        free(s);
+        return error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL, "out of memory");
+    }
+    pci_dev_set_ids(d, E1000_VENDOR_ID, E1000_DEVICE_ID, E1000_REVISION, 0x020000);
+    pci_dev_set_subsystem(d, 0x1af4, 0x1100);
+    pci_dev_set_irq_pin(d, 1);
+
+    if (o->mac.set) {
+        memcpy(s->mac, o->mac.a, 6);
+    } else {
+        static const uint8_t base[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+        memcpy(s->mac, base, 6);
+        s->mac[5] = (uint8_t)(base[5] + default_mac_index++);
+    }
+
+    r = pci_bar_register(d, 0, E1000_MMIO_SIZE, PCI_BASE_ADDRESS_SPACE_MEMORY, NULL, s);
+    if (r == 0)
+        r = pci_bar_register(d, 1, E1000_IO_SIZE, PCI_BASE_ADDRESS_SPACE_IO, NULL, s);
+    if (r < 0) {
+        pci_dev_destroy(d);
+        return error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL, "e1000 BARs");
+    }
+    r = pci_dev_opts_apply_rom(d, &e1000_driver, &o->pci, env, err);
+    if (r < 0) {
+        pci_dev_destroy(d);
+        return r;
+    }
+    *ret = d;
+    return 0;
+}
+
+static const struct qdev_prop *const e1000_prop_tables[] = {e1000_props};
+
+const struct qdev_driver e1000_driver = {
+    .name = "e1000",
+    .desc = "Intel Gigabit Ethernet",
+    .category = "Network devices",
+    .prop_tables = e1000_prop_tables,
+    .n_prop_tables = ARRAY_SIZE(e1000_prop_tables),
+    .opts_size = sizeof(struct e1000_opts),
+    .default_romfile = "efi-e1000.rom",
+    .realize = e1000_realize,
+};

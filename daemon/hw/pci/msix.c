@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * msix.c — MSI-X capability, table and PBA (PCI 3.0 §6.8.2).
+ *
+ * Policy: the table and PBA live in host memory reached through the BAR(s) named by the
+ * capability. Table entries are read and written in dwords or qwords (§6.8.2: naturally
+ * aligned); other sizes are honoured bytewise as QEMU does. The PBA is read-only to the guest.
+ */
+#include "msix.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pci_bus.h"
+#include "pci_cap.h"
+
+#define ENTRY_ADDR_LO  0
+#define ENTRY_ADDR_HI  4
+#define ENTRY_DATA     8
+#define ENTRY_CTRL     12
+#define ENTRY_CTRL_MASKBIT 0x1
+
+static uint32_t pba_bytes(uint16_t n)
+{
+    return ((n + 63u) / 64u) * 8u;
+}
+
+static bool vector_masked(const struct msix *m, uint16_t v)
+{
+    return m->masked || (m->table[v * PCI_MSIX_ENTRY_SIZE_BYTES + ENTRY_CTRL] & ENTRY_CTRL_MASKBIT);
+}
+
+static void send(struct pci_device *d, uint16_t v)
+{
+    struct msix *m = d->msix;
+    const uint8_t *e = m->table + v * PCI_MSIX_ENTRY_SIZE_BYTES;
+    uint64_t addr = le_get64(e + ENTRY_ADDR_LO);
+    uint32_t data = le_get32(e + ENTRY_DATA);
+
+    m->delivered++;
+    if (d->bus)
+        pci_bus_msi_deliver(d->bus, d, addr, data);
+}
+
+static void pending_set(struct msix *m, uint16_t v, bool on)
+{
+    if (on)
+        m->pba[v / 8] |= (uint8_t)(1u << (v % 8));
+    else
+        m->pba[v / 8] &= (uint8_t)~(1u << (v % 8));
+}
+
+static bool pending(const struct msix *m, uint16_t v)
+{
+    return m->pba[v / 8] & (1u << (v % 8));
+}
+
+/* After a mask change: deliver what is pending and no longer masked. */
+static void flush_pending(struct pci_device *d)
+{
+    struct msix *m = d->msix;
+
+    if (!m->enabled)
+        return;
+    for (uint16_t v = 0; v < m->nvectors; v++) {
+        if (pending(m, v) && !vector_masked(m, v)) {
+            pending_set(m, v, false);
+            send(d, v);
+        }
+    }
+}
+
+int msix_init(struct pci_device *d, uint16_t nvectors, int table_bar, uint32_t table_offset,
+              int pba_bar, uint32_t pba_offset, uint8_t cap_offset)
+{
+    struct msix *m;
+    int cap;
+
+    if (nvectors < 1 || nvectors > PCI_MSIX_MAX_VECTORS || (table_offset & 7) || (pba_offset & 7))
+        return -EINVAL;
+    if (table_bar < 0 || table_bar >= PCI_NUM_BARS || pba_bar < 0 || pba_bar >= PCI_NUM_BARS)
+        return -EINVAL;
+    if (d->msix)
+        return -EBUSY;
+
+    m = calloc(1, sizeof(*m));
+    if (!m)
+        return -ENOMEM;
+    m->table = calloc(nvectors, PCI_MSIX_ENTRY_SIZE_BYTES);
+    m->pba = calloc(1, pba_bytes(nvectors));
+    if (!m->table || !m->pba) {
+        msix_free(m);
+        return -ENOMEM;
+    }
+
+    cap = pci_cap_add(d, PCI_CAP_ID_MSIX, cap_offset, PCI_MSIX_CAP_SIZE);
+    if (cap < 0) {
+        msix_free(m);
+        return cap;
+    }
+    m->cap = (uint16_t)cap;
+    m->nvectors = nvectors;
+    m->table_bar = table_bar;
+    m->pba_bar = pba_bar;
+    m->table_offset = table_offset;
+    m->pba_offset = pba_offset;
+
+    le_set16(d->config + cap + PCI_MSIX_FLAGS, (uint16_t)(nvectors - 1));
+    le_set32(d->config + cap + PCI_MSIX_TABLE, table_offset | (uint32_t)table_bar);
+    le_set32(d->config + cap + PCI_MSIX_PBA, pba_offset | (uint32_t)pba_bar);
+    /* Only Function Mask and MSI-X Enable are writable (upper byte of Message Control). */
+    d->wmask[cap + PCI_MSIX_FLAGS + 1] |= (PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL) >> 8;
+
+    d->msix = m;
+    for (uint16_t v = 0; v < nvectors; v++)
+        m->table[v * PCI_MSIX_ENTRY_SIZE_BYTES + ENTRY_CTRL] = ENTRY_CTRL_MASKBIT;
+    return cap;
+}
+
+static const struct pci_region_ops msix_exclusive_ops;
+
+int msix_init_exclusive_bar(struct pci_device *d, uint16_t nvectors, int bar)
+{
+    uint32_t bar_size = MSIX_EXCLUSIVE_BAR_SIZE;
+    uint32_t pba_offset = MSIX_EXCLUSIVE_BAR_PBA_OFFSET;
+    int cap, r;
+
+    if (nvectors < 1 || nvectors > PCI_MSIX_MAX_VECTORS)
+        return -EINVAL;
+    if ((uint32_t)nvectors * PCI_MSIX_ENTRY_SIZE_BYTES > pba_offset)
+        pba_offset = (uint32_t)nvectors * PCI_MSIX_ENTRY_SIZE_BYTES;
+    if (pba_offset + pba_bytes(nvectors) > MSIX_EXCLUSIVE_BAR_SIZE)
+        bar_size = pba_offset + pba_bytes(nvectors);
+    bar_size = (uint32_t)pow2ceil(bar_size);
+
+    cap = msix_init(d, nvectors, bar, 0, bar, pba_offset, 0);
+    if (cap < 0)
+        return cap;
+    r = pci_bar_register(d, bar, bar_size, PCI_BASE_ADDRESS_SPACE_MEMORY, &msix_exclusive_ops, d);
+    if (r < 0) {
+        pci_cap_del(d, PCI_CAP_ID_MSIX, PCI_MSIX_CAP_SIZE);
+        msix_free(d->msix);
+        d->msix = NULL;
+        return r;
+    }
+    return cap;
+}
+
+void msix_free(struct msix *m)
+{
+    if (!m)
+        return;
+    free(m->table);
+    free(m->pba);
+    free(m);
+}
+
+static void load_control(struct pci_device *d)
+{
+    struct msix *m = d->msix;
+    uint16_t ctl = le_get16(d->config + m->cap + PCI_MSIX_FLAGS);
+
+    m->enabled = ctl & PCI_MSIX_FLAGS_ENABLE;
+    m->masked = ctl & PCI_MSIX_FLAGS_MASKALL;
+}
+
+void msix_reset(struct pci_device *d)
+{
+    struct msix *m = d->msix;
+    uint16_t ctl;
+
+    if (!m)
+        return;
+    ctl = le_get16(d->config + m->cap + PCI_MSIX_FLAGS);
+    ctl &= (uint16_t)~(PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
+    le_set16(d->config + m->cap + PCI_MSIX_FLAGS, ctl);
+    memset(m->table, 0, (size_t)m->nvectors * PCI_MSIX_ENTRY_SIZE_BYTES);
+    for (uint16_t v = 0; v < m->nvectors; v++)
+        m->table[v * PCI_MSIX_ENTRY_SIZE_BYTES + ENTRY_CTRL] = ENTRY_CTRL_MASKBIT;
+    memset(m->pba, 0, pba_bytes(m->nvectors));
+    load_control(d);
+}
+
+void msix_config_write(struct pci_device *d, uint32_t offset, uint32_t value, unsigned len)
+{
+    struct msix *m = d->msix;
+
+    (void)value;
+    if (!m || !ranges_overlap(offset, len, m->cap + PCI_MSIX_FLAGS, 2))
+        return;
+    load_control(d);
+    flush_pending(d);
+}
+
+bool msix_bar_claims(const struct pci_device *d, int bar, uint64_t offset, unsigned len)
+{
+    const struct msix *m = d->msix;
+
+    if (!m)
+        return false;
+    if (bar == m->table_bar &&
+        ranges_overlap(offset, len, m->table_offset,
+                       (uint64_t)m->nvectors * PCI_MSIX_ENTRY_SIZE_BYTES))
+        return true;
+    return bar == m->pba_bar && ranges_overlap(offset, len, m->pba_offset, pba_bytes(m->nvectors));
+}
+
+uint64_t msix_bar_read(struct pci_device *d, int bar, uint64_t offset, unsigned len)
+{
+    const struct msix *m = d->msix;
+    uint64_t tsize, v = 0;
+
+    if (!m || len == 0 || len > 8)
+        return 0;
+    tsize = (uint64_t)m->nvectors * PCI_MSIX_ENTRY_SIZE_BYTES;
+    for (unsigned i = 0; i < len; i++) {
+        uint64_t o = offset + i;
+        uint8_t b = 0;
+
+        if (bar == m->table_bar && o >= m->table_offset && o < m->table_offset + tsize)
+            b = m->table[o - m->table_offset];
+        else if (bar == m->pba_bar && o >= m->pba_offset &&
+                 o < m->pba_offset + pba_bytes(m->nvectors))
+            b = m->pba[o - m->pba_offset];
+        v |= (uint64_t)b << (8 * i);
+    }
+    return v;
+}
+
+void msix_bar_write(struct pci_device *d, int bar, uint64_t offset, uint64_t value, unsigned len)
+{
+    struct msix *m = d->msix;
+    uint64_t tsize;
+    bool touched_ctrl = false;
+
+    if (!m || len == 0 || len > 8 || bar != m->table_bar)
+        return;
+    tsize = (uint64_t)m->nvectors * PCI_MSIX_ENTRY_SIZE_BYTES;
+    for (unsigned i = 0; i < len; i++) {
+        uint64_t o = offset + i;
+
+        if (o < m->table_offset || o >= m->table_offset + tsize)
+            continue; /* the PBA is read-only */
+        o -= m->table_offset;
+        if (o % PCI_MSIX_ENTRY_SIZE_BYTES == ENTRY_CTRL) {
+            /* Only the Mask Bit of Vector Control is defined (§6.8.2.9). */
+            m->table[o] = (uint8_t)((value >> (8 * i)) & ENTRY_CTRL_MASKBIT);
+            touched_ctrl = true;
+        } else if (o % PCI_MSIX_ENTRY_SIZE_BYTES > ENTRY_CTRL) {
+            continue; /* reserved bytes of Vector Control */
+        } else {
+            m->table[o] = (uint8_t)(value >> (8 * i));
+        }
+    }
+    if (touched_ctrl)
+        flush_pending(d);
+}
+
+int msix_notify(struct pci_device *d, uint16_t vector)
+{
+    struct msix *m = d->msix;
+
+    if (!m || !m->enabled)
+        return -ENODEV;
+    if (vector >= m->nvectors)
+        return -EINVAL;
+    if (vector_masked(m, vector)) {
+        pending_set(m, vector, true);
+        return 0;
+    }
+    send(d, vector);
+    return 1;
+}
+
+static uint64_t exclusive_read(void *opaque, uint64_t offset, unsigned len)
+{
+    struct pci_device *d = opaque;
+    return msix_bar_read(d, d->msix->table_bar, offset, len);
+}
+
+static void exclusive_write(void *opaque, uint64_t offset, uint64_t value, unsigned len)
+{
+    struct pci_device *d = opaque;
+    msix_bar_write(d, d->msix->table_bar, offset, value, len);
+}
+
+static const struct pci_region_ops msix_exclusive_ops = {
+    .read = exclusive_read,
+    .write = exclusive_write,
+};

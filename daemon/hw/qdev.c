@@ -1,0 +1,469 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * qdev.c — driver registry and property parsing (QEMU 7.2 rules and messages, see qdev.h).
+ */
+#include "qdev.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "pci/pci_addr.h"
+
+static const struct qdev_driver *const drivers[] = {
+    &e1000_driver,
+    &virtio_blk_pci_driver,
+    &virtio_net_pci_driver,
+};
+
+const struct qdev_driver *qdev_driver_find(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(drivers); i++)
+        if (streq(drivers[i]->name, name))
+            return drivers[i];
+    return NULL;
+}
+
+const struct qdev_driver *qdev_driver_at(size_t i)
+{
+    return i < ARRAY_SIZE(drivers) ? drivers[i] : NULL;
+}
+
+/* QEMU type names pcid knows of but does not offer as drivers, and what QEMU says of them. */
+static const struct {
+    const char *name;
+    enum qdev_type_kind kind;
+    const char *bus;
+} known_types[] = {
+    {"device", QDEV_TYPE_ABSTRACT, NULL},
+    {"pci-device", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-pci", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-net-pci-base", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-blk-pci-base", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-device", QDEV_TYPE_ABSTRACT, NULL},
+    {"pci-bridge-dev", QDEV_TYPE_ABSTRACT, NULL},
+    {"e1000-base", QDEV_TYPE_ABSTRACT, NULL},
+    {"i440FX", QDEV_TYPE_NOT_PLUGGABLE, NULL},
+    {"PIIX3", QDEV_TYPE_NOT_PLUGGABLE, NULL},
+    {"piix3-ide", QDEV_TYPE_NOT_PLUGGABLE, NULL},
+    {"PIIX4_PM", QDEV_TYPE_NOT_PLUGGABLE, NULL},
+    {"mch", QDEV_TYPE_NOT_PLUGGABLE, NULL},
+    {"ICH9-LPC", QDEV_TYPE_NOT_PLUGGABLE, NULL},
+    {"virtio-net-device", QDEV_TYPE_OTHER_BUS, "virtio-bus"},
+    {"virtio-blk-device", QDEV_TYPE_OTHER_BUS, "virtio-bus"},
+    {"usb-tablet", QDEV_TYPE_OTHER_BUS, "usb-bus"},
+    {"usb-kbd", QDEV_TYPE_OTHER_BUS, "usb-bus"},
+    {"usb-mouse", QDEV_TYPE_OTHER_BUS, "usb-bus"},
+    {"usb-storage", QDEV_TYPE_OTHER_BUS, "usb-bus"},
+    {"scsi-hd", QDEV_TYPE_OTHER_BUS, "SCSI"},
+    {"scsi-cd", QDEV_TYPE_OTHER_BUS, "SCSI"},
+};
+
+enum qdev_type_kind qdev_type_kind(const char *name, const char **bus)
+{
+    if (qdev_driver_find(name))
+        return QDEV_TYPE_DRIVER;
+    for (size_t i = 0; i < ARRAY_SIZE(known_types); i++) {
+        if (streq(known_types[i].name, name)) {
+            if (bus)
+                *bus = known_types[i].bus;
+            return known_types[i].kind;
+        }
+    }
+    return QDEV_TYPE_UNKNOWN;
+}
+
+#define PCI_OPT(f) offsetof(struct pci_dev_opts, f)
+
+/* QEMU 7.2's pci_props, in its order. */
+static const struct qdev_prop pci_common_props[] = {
+    {"addr", QDEV_PROP_DEVFN, PCI_OPT(addr), "-1", 0, NULL,
+     "Slot and optional function number, example: 06.0 or 06"},
+    {"romfile", QDEV_PROP_STR, PCI_OPT(romfile), NULL, 0, NULL, NULL},
+    {"romsize", QDEV_PROP_UINT32, PCI_OPT(romsize), "4294967295", 0, NULL, NULL},
+    {"rombar", QDEV_PROP_UINT32, PCI_OPT(rombar), "1", 0, NULL, NULL},
+    {"multifunction", QDEV_PROP_BOOL, PCI_OPT(multifunction), "off", 0, NULL, "on/off"},
+    {"x-pcie-lnksta-dllla", QDEV_PROP_BOOL, PCI_OPT(x_pcie_lnksta_dllla), "on", 0, NULL, "on/off"},
+    {"x-pcie-extcap-init", QDEV_PROP_BOOL, PCI_OPT(x_pcie_extcap_init), "on", 0, NULL, "on/off"},
+    {"failover_pair_id", QDEV_PROP_STR, PCI_OPT(failover_pair_id), NULL, 0, NULL, NULL},
+    {"acpi-index", QDEV_PROP_UINT32, PCI_OPT(acpi_index), "0", 0, NULL, NULL},
+    {"x-pcie-err-unc-mask", QDEV_PROP_BOOL, PCI_OPT(x_pcie_err_unc_mask), "on", 0, NULL,
+     "on/off"},
+    {0},
+};
+
+const struct qdev_prop *qdev_prop_at(const struct qdev_driver *drv, size_t i)
+{
+    for (size_t t = 0; t < drv->n_prop_tables; t++) {
+        const struct qdev_prop *tab = drv->prop_tables[t];
+        size_t n = 0;
+
+        while (tab[n].name)
+            n++;
+        if (i < n)
+            return &tab[i];
+        i -= n;
+    }
+    if (i < ARRAY_SIZE(pci_common_props) - 1)
+        return &pci_common_props[i];
+    return NULL;
+}
+
+const struct qdev_prop *qdev_prop_find(const struct qdev_driver *drv, const char *name)
+{
+    const struct qdev_prop *p;
+
+    for (size_t i = 0; (p = qdev_prop_at(drv, i)); i++)
+        if (streq(p->name, name))
+            return p;
+    return NULL;
+}
+
+const char *qdev_prop_type_name(const struct qdev_prop *p)
+{
+    switch (p->type) {
+    case QDEV_PROP_BOOL:
+    case QDEV_PROP_BIT64:
+        return "bool";
+    case QDEV_PROP_UINT8:
+        return "uint8";
+    case QDEV_PROP_UINT16:
+        return "uint16";
+    case QDEV_PROP_UINT32:
+        return "uint32";
+    case QDEV_PROP_INT32:
+    case QDEV_PROP_DEVFN:
+        return "int32";
+    case QDEV_PROP_ONOFFAUTO:
+        return "OnOffAuto";
+    case QDEV_PROP_STR:
+    case QDEV_PROP_MAC:
+        return "str";
+    case QDEV_PROP_DRIVE:
+        return "str";
+    }
+    return "str";
+}
+
+int qdev_parse_bool(const char *s, bool *out)
+{
+    if (streq(s, "on") || streq(s, "yes") || streq(s, "true") || streq(s, "y")) {
+        *out = true;
+        return 0;
+    }
+    if (streq(s, "off") || streq(s, "no") || streq(s, "false") || streq(s, "n")) {
+        *out = false;
+        return 0;
+    }
+    return -EINVAL;
+}
+
+int qdev_parse_mac(const char *s, uint8_t mac[6])
+{
+    for (int i = 0, pos = 0; i < 6; i++, pos += 3) {
+        if (!isxdigit((unsigned char)s[pos]) || !isxdigit((unsigned char)s[pos + 1]))
+            return -EINVAL;
+        if (i == 5) {
+            if (s[pos + 2] != '\0')
+                return -EINVAL;
+        } else if (s[pos + 2] != ':' && s[pos + 2] != '-') {
+            return -EINVAL;
+        }
+        mac[i] = (uint8_t)strtol((char[]){s[pos], s[pos + 1], 0}, NULL, 16);
+    }
+    return 0;
+}
+
+/* QEMU's qemu_strtou64/qemu_strtoi64 with base 0: whole string, leading blanks allowed. */
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+
+    if (!*s)
+        return -EINVAL;
+    errno = 0;
+    *out = strtoull(s, &end, 0);
+    if (errno || end == s || *end)
+        return -EINVAL;
+    return 0;
+}
+
+static int parse_i64(const char *s, int64_t *out)
+{
+    char *end;
+
+    if (!*s)
+        return -EINVAL;
+    errno = 0;
+    *out = strtoll(s, &end, 0);
+    if (errno || end == s || *end)
+        return -EINVAL;
+    return 0;
+}
+
+static const char *owner(const struct qdev_driver *drv, const struct qdev_prop *p)
+{
+    return p->owner ? p->owner : drv->name;
+}
+
+static int set_str(char **field, const char *value)
+{
+    char *s = strdup(value);
+
+    if (!s)
+        return -ENOMEM;
+    free(*field);
+    *field = s;
+    return 0;
+}
+
+static int prop_parse(const struct qdev_driver *drv, const struct qdev_prop *p, void *opts,
+                      const char *value, const struct qdev_env *env, struct error *err)
+{
+    char *field = (char *)opts + p->offset;
+    uint64_t u;
+    int64_t i;
+    bool b;
+
+    switch (p->type) {
+    case QDEV_PROP_BOOL:
+    case QDEV_PROP_BIT64:
+        if (qdev_parse_bool(value, &b) < 0)
+            return error_invalid(err, "Parameter '%s' expects 'on' or 'off'", p->name);
+        if (p->type == QDEV_PROP_BOOL) {
+            *(bool *)field = b;
+        } else if (b) {
+            *(uint64_t *)field |= 1ull << p->bit;
+        } else {
+            *(uint64_t *)field &= ~(1ull << p->bit);
+        }
+        return 0;
+    case QDEV_PROP_UINT8:
+    case QDEV_PROP_UINT16:
+    case QDEV_PROP_UINT32: {
+        static const char *const names[] = {"uint8_t", "uint16_t", "uint32_t"};
+        static const uint64_t max[] = {UINT8_MAX, UINT16_MAX, UINT32_MAX};
+        int k = p->type == QDEV_PROP_UINT8 ? 0 : p->type == QDEV_PROP_UINT16 ? 1 : 2;
+
+        if (parse_u64(value, &u) < 0)
+            return error_invalid(err, "Parameter '%s' expects integer", p->name);
+        if (u > max[k])
+            return error_invalid(err, "Parameter '%s' expects %s", p->name, names[k]);
+        if (k == 0)
+            *(uint8_t *)field = (uint8_t)u;
+        else if (k == 1)
+            *(uint16_t *)field = (uint16_t)u;
+        else
+            *(uint32_t *)field = (uint32_t)u;
+        return 0;
+    }
+    case QDEV_PROP_INT32:
+        if (parse_i64(value, &i) < 0)
+            return error_invalid(err, "Parameter '%s' expects integer", p->name);
+        if (i < INT32_MIN || i > INT32_MAX)
+            return error_invalid(err, "Parameter '%s' expects int32_t", p->name);
+        *(int32_t *)field = (int32_t)i;
+        return 0;
+    case QDEV_PROP_STR:
+        return set_str((char **)field, value);
+    case QDEV_PROP_MAC: {
+        struct qdev_mac *m = (struct qdev_mac *)field;
+        if (qdev_parse_mac(value, m->a) < 0)
+            return error_invalid(err, "Property '%s.%s' doesn't take value '%s'", owner(drv, p),
+                                 p->name, value);
+        m->set = true;
+        return 0;
+    }
+    case QDEV_PROP_ONOFFAUTO:
+        if (streq(value, "on"))
+            *(enum qdev_on_off_auto *)field = QDEV_ON;
+        else if (streq(value, "off"))
+            *(enum qdev_on_off_auto *)field = QDEV_OFF;
+        else if (streq(value, "auto"))
+            *(enum qdev_on_off_auto *)field = QDEV_AUTO;
+        else
+            return error_invalid(err, "Parameter '%s' does not accept value '%s'", p->name,
+                                 value);
+        return 0;
+    case QDEV_PROP_DEVFN: {
+        int devfn = pci_devfn_parse(value);
+        if (devfn < 0)
+            return error_invalid(err, "Property '%s.%s' doesn't take value '%s'", owner(drv, p),
+                                 p->name, value);
+        *(int32_t *)field = devfn;
+        return 0;
+    }
+    case QDEV_PROP_DRIVE: {
+        const char *user = NULL;
+        int r = env && env->drive_lookup ? env->drive_lookup(env->opaque, value, &user) : -ENOENT;
+
+        if (r == -EBUSY)
+            return error_conflict(
+                err,
+                "Permission conflict on node '%s': permissions 'write' are both required by "
+                "block device '/machine/peripheral/%s/virtio-backend' (uses node '%s' as 'root' "
+                "child) and unshared by block device '/machine/peripheral/%s/virtio-backend' "
+                "(uses node '%s' as 'root' child).",
+                value, user ? user : "", value, env && env->id ? env->id : "", value);
+        if (r < 0)
+            return error_invalid(err, "Property '%s.%s' can't find value '%s'", owner(drv, p),
+                                 p->name, value);
+        return set_str((char **)field, value);
+    }
+    }
+    return error_invalid(err, "Property '%s.%s' not found", drv->name, p->name);
+}
+
+int qdev_prop_set(const struct qdev_driver *drv, void *opts, const char *name, const char *value,
+                  const struct qdev_env *env, struct error *err)
+{
+    const struct qdev_prop *p = qdev_prop_find(drv, name);
+
+    if (!p) {
+        error_invalid(err, "Property '%s.%s' not found", drv->name, name);
+        return -ENOENT;
+    }
+    return prop_parse(drv, p, opts, value, env, err);
+}
+
+int qdev_opts_new(const struct qdev_driver *drv, void **ret)
+{
+    const struct qdev_prop *p;
+    void *opts = calloc(1, drv->opts_size);
+
+    if (!opts)
+        return -ENOMEM;
+    for (size_t i = 0; (p = qdev_prop_at(drv, i)); i++) {
+        if (!p->defval)
+            continue;
+        if (p->type == QDEV_PROP_DEVFN) {
+            *(int32_t *)((char *)opts + p->offset) = -1; /* "pick a slot" */
+            continue;
+        }
+        /* Defaults are ours and valid; a failure here is a table bug. */
+        if (prop_parse(drv, p, opts, p->defval, NULL, NULL) < 0) {
+            qdev_opts_free(drv, opts);
+            return -EINVAL;
+        }
+    }
+    *ret = opts;
+    return 0;
+}
+
+void qdev_opts_free(const struct qdev_driver *drv, void *opts)
+{
+    const struct qdev_prop *p;
+
+    if (!opts)
+        return;
+    for (size_t i = 0; (p = qdev_prop_at(drv, i)); i++)
+        if (p->type == QDEV_PROP_STR || p->type == QDEV_PROP_DRIVE)
+            free(*(char **)((char *)opts + p->offset));
+    free(opts);
+}
+
+int qdev_prop_get(const struct qdev_prop *p, const void *opts, char *buf, size_t len)
+{
+    const char *field = (const char *)opts + p->offset;
+
+    switch (p->type) {
+    case QDEV_PROP_BOOL:
+        return snprintf(buf, len, "%s", *(const bool *)field ? "on" : "off");
+    case QDEV_PROP_BIT64:
+        return snprintf(buf, len, "%s", (*(const uint64_t *)field >> p->bit) & 1 ? "on" : "off");
+    case QDEV_PROP_UINT8:
+        return snprintf(buf, len, "%u", *(const uint8_t *)field);
+    case QDEV_PROP_UINT16:
+        return snprintf(buf, len, "%u", *(const uint16_t *)field);
+    case QDEV_PROP_UINT32:
+        return snprintf(buf, len, "%u", *(const uint32_t *)field);
+    case QDEV_PROP_INT32:
+        return snprintf(buf, len, "%d", *(const int32_t *)field);
+    case QDEV_PROP_STR:
+    case QDEV_PROP_DRIVE:
+        return snprintf(buf, len, "%s", *(char *const *)field ? *(char *const *)field : "");
+    case QDEV_PROP_MAC: {
+        const struct qdev_mac *m = (const struct qdev_mac *)field;
+        return snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m->a[0], m->a[1], m->a[2],
+                        m->a[3], m->a[4], m->a[5]);
+    }
+    case QDEV_PROP_ONOFFAUTO: {
+        enum qdev_on_off_auto v = *(const enum qdev_on_off_auto *)field;
+        return snprintf(buf, len, "%s", v == QDEV_ON ? "on" : v == QDEV_OFF ? "off" : "auto");
+    }
+    case QDEV_PROP_DEVFN: {
+        int32_t devfn = *(const int32_t *)field;
+        if (devfn < 0)
+            return snprintf(buf, len, "-1");
+        return snprintf(buf, len, "%02x.%x", PCI_SLOT_OF(devfn), PCI_FUNC_OF(devfn));
+    }
+    }
+    return snprintf(buf, len, "?");
+}
+
+/*
+ * Option ROMs QEMU 7.2 finds in its data directory on Debian 12 (package ipxe-qemu), by name,
+ * with their sizes in bytes. pcid has no ROM contents; it only needs the BAR size.
+ */
+static const struct {
+    const char *name;
+    uint32_t bytes;
+} builtin_roms[] = {
+    {"efi-e1000.rom", 249856},  {"efi-e1000e.rom", 249856}, {"efi-eepro100.rom", 247808},
+    {"efi-ne2k_pci.rom", 245760}, {"efi-pcnet.rom", 246272}, {"efi-rtl8139.rom", 249856},
+    {"efi-virtio.rom", 249344}, {"efi-vmxnet3.rom", 243712}, {"pxe-e1000.rom", 75264},
+    {"pxe-e1000e.rom", 75264},  {"pxe-eepro100.rom", 75264}, {"pxe-ne2k_pci.rom", 74752},
+    {"pxe-pcnet.rom", 74752},   {"pxe-rtl8139.rom", 75776}, {"pxe-virtio.rom", 75776},
+    {"pxe-vmxnet3.rom", 74240},
+};
+
+static int64_t builtin_rom_bytes(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(builtin_roms); i++)
+        if (streq(builtin_roms[i].name, name))
+            return builtin_roms[i].bytes;
+    return -1;
+}
+
+int pci_dev_opts_apply_rom(struct pci_device *d, const struct qdev_driver *drv,
+                           const struct pci_dev_opts *o, const struct qdev_env *env,
+                           struct error *err)
+{
+    const char *file = o->romfile ? o->romfile : drv->default_romfile;
+    uint64_t bytes, size;
+
+    if (!file || !*file)
+        return 0;
+    if (!o->rombar) {
+        /* QEMU loads such a ROM through fw_cfg instead of a BAR: only at start. */
+        if (env->hotplug)
+            return error_invalid(err, "Hot-plugged device without ROM bar can't have an option ROM");
+        return 0;
+    }
+    if (builtin_rom_bytes(file) > 0) {
+        bytes = (uint64_t)builtin_rom_bytes(file);
+    } else {
+        struct stat st;
+
+        if (stat(file, &st) < 0 || !S_ISREG(st.st_mode))
+            return error_invalid(err, "failed to find romfile \"%s\"", file);
+        if (st.st_size == 0)
+            return error_invalid(err, "romfile \"%s\" is empty", file);
+        if ((uint64_t)st.st_size > 0x80000000ull)
+            return error_invalid(err, "romfile \"%s\" too large (size cannot exceed 2 GiB)",
+                                 file);
+        bytes = (uint64_t)st.st_size;
+    }
+    size = pow2ceil(bytes);
+    if (o->romsize != UINT32_MAX) {
+        if (bytes > o->romsize)
+            return error_invalid(err, "romfile \"%s\" (%u bytes) is too large for ROM size %u",
+                                 file, (unsigned)bytes, o->romsize);
+        size = o->romsize;
+    }
+    return pci_bar_register(d, PCI_ROM_SLOT, size, 0, NULL, NULL);
+}

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio_net.c — virtio-net-pci (virtio 1.2 §5.1), with QEMU 7.2's properties and defaults.
+ *
+ * pcid has no network backend: the device has no peer, so (as QEMU without a netdev) it has
+ * one queue pair, the link is up, and offloads that need a vnet header peer are not offered.
+ * Device configuration: mac[6], status, max_virtqueue_pairs, mtu, speed, duplex, ... whose
+ * length follows the offered features (QEMU's feature_sizes table).
+ */
+#include <errno.h>
+#include <linux/virtio_net.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "virtio_pci.h"
+
+#define VIRTIO_ID_NET_TRANSITIONAL 0x1000
+#define VIRTIO_NET_QUEUE_SIZE      256
+#define VIRTIO_NET_CTRL_QUEUE_SIZE 64
+
+/* Bytes of struct virtio_net_config up to and including each optional field (§5.1.4). */
+#define NET_CFG_END_MAC         6u
+#define NET_CFG_END_STATUS      8u
+#define NET_CFG_END_MAX_PAIRS   10u
+#define NET_CFG_END_MTU         12u
+#define NET_CFG_END_DUPLEX      17u
+#define NET_CFG_END_HASH_TYPES  24u
+#define NET_CFG_MAX             24
+
+struct virtio_net_opts {
+    struct virtio_pci_opts vpci;
+    uint64_t features;
+    struct qdev_mac mac;
+    char *netdev, *tx, *duplex;
+    uint16_t host_mtu, rx_queue_size, tx_queue_size;
+    int32_t speed, x_txburst, bootindex;
+    uint32_t x_txtimer, rsc_interval;
+    bool failover, x_mtu_bypass_backend;
+};
+
+struct virtio_net_pci {
+    struct virtio_pci vp;
+    uint8_t cfg[NET_CFG_MAX];
+};
+
+#define NO(f) offsetof(struct virtio_net_opts, f)
+#define NETDEV "virtio-net-device"
+#define FEAT(name, bit, def) {name, QDEV_PROP_BIT64, NO(features), def, bit, NETDEV, "on/off"}
+
+static const struct qdev_prop virtio_net_props[] = {
+    FEAT("csum", VIRTIO_NET_F_CSUM, "on"),
+    FEAT("guest_csum", VIRTIO_NET_F_GUEST_CSUM, "on"),
+    FEAT("gso", VIRTIO_NET_F_GSO, "on"),
+    FEAT("guest_tso4", VIRTIO_NET_F_GUEST_TSO4, "on"),
+    FEAT("guest_tso6", VIRTIO_NET_F_GUEST_TSO6, "on"),
+    FEAT("guest_ecn", VIRTIO_NET_F_GUEST_ECN, "on"),
+    FEAT("guest_ufo", VIRTIO_NET_F_GUEST_UFO, "on"),
+    FEAT("guest_announce", VIRTIO_NET_F_GUEST_ANNOUNCE, "on"),
+    FEAT("host_tso4", VIRTIO_NET_F_HOST_TSO4, "on"),
+    FEAT("host_tso6", VIRTIO_NET_F_HOST_TSO6, "on"),
+    FEAT("host_ecn", VIRTIO_NET_F_HOST_ECN, "on"),
+    FEAT("host_ufo", VIRTIO_NET_F_HOST_UFO, "on"),
+    FEAT("mrg_rxbuf", VIRTIO_NET_F_MRG_RXBUF, "on"),
+    FEAT("status", VIRTIO_NET_F_STATUS, "on"),
+    FEAT("ctrl_vq", VIRTIO_NET_F_CTRL_VQ, "on"),
+    FEAT("ctrl_rx", VIRTIO_NET_F_CTRL_RX, "on"),
+    FEAT("ctrl_vlan", VIRTIO_NET_F_CTRL_VLAN, "on"),
+    FEAT("ctrl_rx_extra", VIRTIO_NET_F_CTRL_RX_EXTRA, "on"),
+    FEAT("ctrl_mac_addr", VIRTIO_NET_F_CTRL_MAC_ADDR, "on"),
+    FEAT("ctrl_guest_offloads", VIRTIO_NET_F_CTRL_GUEST_OFFLOADS, "on"),
+    FEAT("mq", VIRTIO_NET_F_MQ, "off"),
+    FEAT("rss", VIRTIO_NET_F_RSS, "off"),
+    FEAT("hash", VIRTIO_NET_F_HASH_REPORT, "off"),
+    FEAT("guest_rsc_ext", VIRTIO_NET_F_RSC_EXT, "off"),
+    {"rsc_interval", QDEV_PROP_UINT32, NO(rsc_interval), "300000", 0, NETDEV, NULL},
+    {"mac", QDEV_PROP_MAC, NO(mac), NULL, 0, NETDEV, NULL},
+    {"netdev", QDEV_PROP_STR, NO(netdev), NULL, 0, NETDEV, "ID of a netdev to use as a backend"},
+    {"x-txtimer", QDEV_PROP_UINT32, NO(x_txtimer), "150000", 0, NETDEV, NULL},
+    {"x-txburst", QDEV_PROP_INT32, NO(x_txburst), "256", 0, NETDEV, NULL},
+    {"tx", QDEV_PROP_STR, NO(tx), NULL, 0, NETDEV, NULL},
+    {"rx_queue_size", QDEV_PROP_UINT16, NO(rx_queue_size), "256", 0, NETDEV, NULL},
+    {"tx_queue_size", QDEV_PROP_UINT16, NO(tx_queue_size), "256", 0, NETDEV, NULL},
+    {"host_mtu", QDEV_PROP_UINT16, NO(host_mtu), "0", 0, NETDEV, NULL},
+    {"x-mtu-bypass-backend", QDEV_PROP_BOOL, NO(x_mtu_bypass_backend), "on", 0, NETDEV, NULL},
+    {"speed", QDEV_PROP_INT32, NO(speed), "-1", 0, NETDEV, NULL},
+    {"duplex", QDEV_PROP_STR, NO(duplex), NULL, 0, NETDEV, NULL},
+    {"failover", QDEV_PROP_BOOL, NO(failover), "off", 0, NETDEV, NULL},
+    {"bootindex", QDEV_PROP_INT32, NO(bootindex), "-1", 0, NULL, NULL},
+    {0},
+};
+
+/* Offloads that need a peer with a vnet header; QEMU drops them when there is no peer. */
+#define NET_VNET_HDR_FEATURES                                                                      \
+    ((1ull << VIRTIO_NET_F_CSUM) | (1ull << VIRTIO_NET_F_HOST_TSO4) |                              \
+     (1ull << VIRTIO_NET_F_HOST_TSO6) | (1ull << VIRTIO_NET_F_HOST_ECN) |                          \
+     (1ull << VIRTIO_NET_F_GUEST_CSUM) | (1ull << VIRTIO_NET_F_GUEST_TSO4) |                       \
+     (1ull << VIRTIO_NET_F_GUEST_TSO6) | (1ull << VIRTIO_NET_F_GUEST_ECN) |                        \
+     (1ull << VIRTIO_NET_F_HOST_UFO) | (1ull << VIRTIO_NET_F_GUEST_UFO) |                          \
+     (1ull << VIRTIO_NET_F_HASH_REPORT))
+
+static uint32_t config_size(uint64_t f)
+{
+    uint32_t n = NET_CFG_END_MAC;
+
+    if (f & (1ull << VIRTIO_NET_F_STATUS))
+        n = MAX(n, NET_CFG_END_STATUS);
+    if (f & (1ull << VIRTIO_NET_F_MQ))
+        n = MAX(n, NET_CFG_END_MAX_PAIRS);
+    if (f & (1ull << VIRTIO_NET_F_MTU))
+        n = MAX(n, NET_CFG_END_MTU);
+    if (f & (1ull << VIRTIO_NET_F_SPEED_DUPLEX))
+        n = MAX(n, NET_CFG_END_DUPLEX);
+    if (f & ((1ull << VIRTIO_NET_F_RSS) | (1ull << VIRTIO_NET_F_HASH_REPORT)))
+        n = MAX(n, NET_CFG_END_HASH_TYPES);
+    return n;
+}
+
+static void net_destroy(struct virtio_pci *vp)
+{
+    free(container_of(vp, struct virtio_net_pci, vp));
+}
+
+static void net_pci_destroy(struct pci_device *d)
+{
+    struct virtio_pci *vp = container_of(d, struct virtio_pci, pci);
+    vp->vdc->destroy(vp);
+}
+
+static const struct virtio_dev_class virtio_net_class = {
+    .device_id = 1,
+    .trans_devid = VIRTIO_ID_NET_TRANSITIONAL,
+    .class_code = 0x020000, /* network, Ethernet */
+    .destroy = net_destroy,
+};
+
+static const struct pci_dev_class virtio_net_pci_class = {
+    .name = "virtio-net-pci",
+    .destroy = net_pci_destroy,
+};
+
+/* The MAC QEMU gives a NIC without one: 52:54:00:12:34:56, then :57, ... per NIC. */
+static unsigned default_mac_index;
+
+static int virtio_net_realize(const void *opts, const struct qdev_env *env,
+                              struct pci_device **ret, struct error *err)
+{
+    const struct virtio_net_opts *o = opts;
+    struct virtio_net_pci *n;
+    struct virtio_pci_params p = {0};
+    uint64_t f = o->features | (1ull << VIRTIO_NET_F_MAC);
+    int r;
+
+    r = virtio_pci_check_modes(&o->vpci, env, err);
+    if (r < 0)
+        return r;
+    if (o->duplex) {
+        if (!streq(o->duplex, "half") && !streq(o->duplex, "full"))
+            return error_invalid(err, "'duplex' must be 'half' or 'full'");
+        f |= 1ull << VIRTIO_NET_F_SPEED_DUPLEX;
+    }
+    if (o->speed < -1)
+        return error_invalid(err, "'speed' must be between 0 and INT_MAX");
+    if (o->speed >= 0)
+        f |= 1ull << VIRTIO_NET_F_SPEED_DUPLEX;
+    if (o->host_mtu)
+        f |= 1ull << VIRTIO_NET_F_MTU;
+    if (o->rx_queue_size < 256 || o->rx_queue_size > VIRTIO_QUEUE_MAX ||
+        !is_power_of_2(o->rx_queue_size))
+        return error_invalid(err, "Invalid rx_queue_size (= %u), must be a power of 2 between %d and %d.",
+                             o->rx_queue_size, 256, VIRTIO_QUEUE_MAX);
+    if (o->tx_queue_size < 256 || o->tx_queue_size > VIRTIO_QUEUE_MAX ||
+        !is_power_of_2(o->tx_queue_size))
+        return error_invalid(err, "Invalid tx_queue_size (= %u), must be a power of 2 between %d and %d.",
+                             o->tx_queue_size, 256, VIRTIO_QUEUE_MAX);
+    if (o->failover)
+        f |= 1ull << VIRTIO_NET_F_STANDBY;
+    if (!o->netdev)
+        f &= ~NET_VNET_HDR_FEATURES;
+
+    n = calloc(1, sizeof(*n));
+    if (!n)
+        return error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL, "out of memory");
+
+    if (o->mac.set) {
+        memcpy(n->cfg, o->mac.a, 6);
+    } else {
+        static const uint8_t base[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+        memcpy(n->cfg, base, 6);
+        n->cfg[5] = (uint8_t)(base[5] + default_mac_index++);
+    }
+    le_set16(n->cfg + 6, VIRTIO_NET_S_LINK_UP);
+    le_set16(n->cfg + 8, 1); /* max_virtqueue_pairs */
+    le_set16(n->cfg + 10, o->host_mtu);
+    le_set32(n->cfg + 12, (uint32_t)o->speed);
+    n->cfg[16] = !o->duplex ? 0xff : streq(o->duplex, "full") ? 1 : 0; /* DUPLEX_UNKNOWN 0xff */
+
+    p.vdc = &virtio_net_class;
+    p.host_features = f;
+    p.config_len = config_size(f);
+    p.num_queues = (f & (1ull << VIRTIO_NET_F_CTRL_VQ)) ? 3 : 2;
+    p.queue_size = VIRTIO_NET_QUEUE_SIZE;
+    p.default_vectors = 4; /* 2 * queue pairs + 2 */
+    n->vp.config = n->cfg;
+
+    r = virtio_pci_realize(&n->vp, &virtio_net_pci_driver, &o->vpci, &p, env, err);
+    n->vp.pci.cls = &virtio_net_pci_class;
+    if (r < 0) {
+        if (n->vp.pci.config)
+            pci_dev_destroy(&n->vp.pci);
+        else
+            free(n);
+        return r;
+    }
+    if (p.num_queues == 3)
+        n->vp.vq[2].num_max = n->vp.vq[2].num = VIRTIO_NET_CTRL_QUEUE_SIZE;
+    n->vp.vq[0].num_max = n->vp.vq[0].num = o->rx_queue_size;
+    n->vp.vq[1].num_max = n->vp.vq[1].num = o->tx_queue_size;
+    *ret = &n->vp.pci;
+    return 0;
+}
+
+static const struct qdev_prop *const net_prop_tables[] = {virtio_net_props, virtio_pci_props};
+
+const struct qdev_driver virtio_net_pci_driver = {
+    .name = "virtio-net-pci",
+    .desc = NULL,
+    .category = "Network devices",
+    .prop_tables = net_prop_tables,
+    .n_prop_tables = ARRAY_SIZE(net_prop_tables),
+    .opts_size = sizeof(struct virtio_net_opts),
+    .default_romfile = "efi-virtio.rom",
+    .realize = virtio_net_realize,
+};

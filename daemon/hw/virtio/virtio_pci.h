@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio_pci.h — the virtio PCI transport (virtio 1.2 §4.1) shared by virtio-net-pci and
+ * virtio-blk-pci: legacy I/O BAR0 (§4.1.4.10), modern vendor capabilities in the 64-bit
+ * prefetchable BAR4 (common, ISR, device, notify), the PCI-cfg access capability (§4.1.4.9),
+ * and MSI-X in BAR1. The layout and defaults are QEMU 7.2's, so a device reads byte for byte
+ * as QEMU's does for the same properties:
+ *   BAR0 legacy I/O, size pow2(20 or 24 with MSI-X + device config length)
+ *   BAR1 MSI-X table at 0, PBA at 0x800 (4 KiB while they fit)
+ *   BAR2 modern PIO notify (4 bytes, only with modern-pio-notify=on)
+ *   BAR4 common 0x0000, ISR 0x1000, device 0x2000, notify 0x3000 (each 4 KiB; notify
+ *        4 bytes per queue, or a page per queue with page-per-vq=on)
+ *   capabilities in this order, each at first fit: common, ISR, device, notify, [PIO notify],
+ *   PCI-cfg access, MSI-X — so on a conventional bus they land at 0x40, 0x50, 0x60, 0x70,
+ *   0x84 and 0x98.
+ *
+ * Ownership: a device model embeds `struct virtio_pci` first in its own structure.
+ * Threads: realize on the control plane; register access (vcpu/) under pci.lock.
+ */
+#ifndef PCID_HW_VIRTIO_PCI_H
+#define PCID_HW_VIRTIO_PCI_H
+
+#include <linux/virtio_config.h>
+#include <linux/virtio_pci.h>
+
+#include "../pci/pci.h"
+#include "../qdev.h"
+
+#define VIRTIO_QUEUE_MAX          1024 /* QEMU's VIRTIO_QUEUE_MAX */
+#define VIRTIO_PCI_VENDOR_ID      0x1af4
+#define VIRTIO_PCI_DEVICE_ID_BASE 0x1040 /* virtio 1.2 §4.1.2.1: 0x1040 + device ID */
+#define VIRTIO_PCI_SUBSYS_QEMU    0x1100 /* QEMU's default subsystem ID */
+
+/* BAR indexes QEMU 7.2 uses. */
+#define VIRTIO_PCI_LEGACY_BAR     0
+#define VIRTIO_PCI_MSIX_BAR       1
+#define VIRTIO_PCI_MODERN_IO_BAR  2
+#define VIRTIO_PCI_MODERN_MEM_BAR 4
+
+/* Offsets of the structures in the modern memory BAR, each 4 KiB. */
+#define VIRTIO_PCI_COMMON_OFFSET 0x0000
+#define VIRTIO_PCI_ISR_OFFSET    0x1000
+#define VIRTIO_PCI_DEVICE_OFFSET 0x2000
+#define VIRTIO_PCI_NOTIFY_OFFSET 0x3000
+#define VIRTIO_PCI_REGION_SIZE   0x1000
+
+/* Sizes of the vendor capability structures (virtio 1.2 §4.1.4). */
+#define VIRTIO_PCI_CAP_SIZE        16
+#define VIRTIO_PCI_NOTIFY_CAP_SIZE 20
+#define VIRTIO_PCI_CFG_CAP_SIZE    20
+
+/* Legacy header length without and with MSI-X (virtio 1.2 §4.1.4.10). */
+#define VIRTIO_PCI_LEGACY_HDR        20
+#define VIRTIO_PCI_LEGACY_HDR_MSIX   24
+
+/* `vectors` left unset: the device picks (QEMU's DEV_NVECTORS_UNSPECIFIED). */
+#define VIRTIO_VECTORS_UNSPECIFIED UINT32_MAX
+
+/* Transport options every virtio-pci device has (after struct pci_dev_opts). */
+struct virtio_pci_opts {
+    struct pci_dev_opts pci;
+    enum qdev_on_off_auto disable_legacy;
+    bool disable_modern;
+    uint32_t vectors;
+    bool ioeventfd, page_per_vq, modern_pio_notify, x_disable_pcie, migrate_extra;
+    bool bus_master_bug_migration, x_ignore_backend_features, ats, x_ats_page_aligned, aer;
+    bool x_pcie_deverr_init, x_pcie_lnkctl_init, x_pcie_pm_init, x_pcie_flr_init;
+    bool use_started, use_disabled_flag, x_disable_legacy_check;
+    uint64_t transport_features; /* indirect_desc, event_idx, notify_on_empty, ... */
+};
+
+/* The property rows every virtio-pci driver appends to its own (ends with {0}). */
+extern const struct qdev_prop virtio_pci_props[];
+/* Defaults of the transport feature bits (VIRTIO_RING_F_INDIRECT_DESC, ...). */
+#define VIRTIO_PCI_TRANSPORT_FEATURES_MASK                                                         \
+    ((1ull << VIRTIO_RING_F_INDIRECT_DESC) | (1ull << VIRTIO_RING_F_EVENT_IDX) |                   \
+     (1ull << VIRTIO_F_NOTIFY_ON_EMPTY) | (1ull << VIRTIO_F_ANY_LAYOUT) |                          \
+     (1ull << VIRTIO_F_IOMMU_PLATFORM) | (1ull << VIRTIO_F_RING_PACKED) |                          \
+     (1ull << VIRTIO_F_RING_RESET))
+
+struct virtio_pci;
+
+/* What the device half (net, blk) supplies. */
+struct virtio_dev_class {
+    uint16_t device_id;   /* virtio 1.2 §5: 1 network, 2 block */
+    uint16_t trans_devid; /* transitional PCI device ID (0x1000 + device_id - 1) */
+    uint32_t class_code;  /* PCI class code */
+    /* Device-specific configuration written by the driver (offset within it). */
+    void (*config_write)(struct virtio_pci *vp, uint32_t offset, uint32_t value, unsigned len);
+    /* Device reset (status written 0, or RST#). */
+    void (*reset)(struct virtio_pci *vp);
+    /* Frees the model structure embedding the virtio_pci. */
+    void (*destroy)(struct virtio_pci *vp);
+};
+
+struct virtio_queue {
+    uint16_t num;     /* size the driver set (legacy: fixed to num_max) */
+    uint16_t num_max; /* device maximum, a power of two */
+    uint16_t vector;  /* MSI-X vector or VIRTIO_MSI_NO_VECTOR */
+    bool enabled;     /* modern queue_enable */
+    uint32_t pfn;     /* legacy queue PFN (address >> 12) */
+    uint64_t desc, avail, used;
+    uint64_t notifications; /* guest kicks seen */
+};
+
+struct virtio_pci {
+    struct pci_device pci;
+    const struct virtio_dev_class *vdc;
+    const struct qdev_driver *drv;
+
+    /* Transport layout, fixed at realize. */
+    bool legacy, modern, modern_pio;
+    uint16_t nvectors;    /* MSI-X vectors, 0 = no MSI-X */
+    uint32_t notify_mult; /* notify_off_multiplier: 4, or 4096 with page-per-vq */
+    uint8_t cfg_cap;      /* offset of the PCI-cfg access capability, 0 without modern */
+
+    /* Device state (virtio 1.2 §2). */
+    uint64_t host_features;
+    uint64_t guest_features;
+    uint8_t *config;      /* device-specific configuration */
+    uint32_t config_len;
+    uint16_t num_queues;
+    struct virtio_queue vq[VIRTIO_QUEUE_MAX];
+
+    /* Register state. */
+    uint8_t status;
+    uint8_t isr;
+    uint8_t config_generation;
+    uint16_t queue_sel;
+    uint16_t config_vector;
+    uint32_t dfselect, gfselect;
+};
+
+/* Parameters the device model hands to the transport. */
+struct virtio_pci_params {
+    const struct virtio_dev_class *vdc;
+    uint64_t host_features;     /* device feature bits (transport bits are added) */
+    uint32_t config_len;        /* bytes of device configuration */
+    uint16_t num_queues;
+    uint16_t queue_size;        /* maximum size of each queue */
+    uint32_t default_vectors;   /* used when `vectors` was not given */
+};
+
+/*
+ * virtio_pci_check_modes() - resolve disable-legacy=auto (off on a conventional bus, on behind
+ * a PCIe port) and refuse a device with neither mode: "device cannot work as neither modern
+ * nor legacy mode is enabled". Returns 0 or -EINVAL with `err` set. Call before the device
+ * half is validated, as QEMU does.
+ */
+int virtio_pci_check_modes(const struct virtio_pci_opts *o, const struct qdev_env *env,
+                           struct error *err);
+
+/*
+ * virtio_pci_realize() - build the transport's config space for `vp` (zeroed, embedded in its
+ * model): IDs, class, subsystem, interrupt pin, vendor capabilities, MSI-X, BARs, ROM.
+ * Returns 0 or -errno with `err` set; on failure the caller frees with pci_dev_destroy().
+ */
+int virtio_pci_realize(struct virtio_pci *vp, const struct qdev_driver *drv,
+                       const struct virtio_pci_opts *o, const struct virtio_pci_params *p,
+                       const struct qdev_env *env, struct error *err);
+
+#endif

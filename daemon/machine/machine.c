@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: MIT */
+#include "machine.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../hw/pci/pci_addr.h"
+
+extern const struct machine_type machine_pc;
+
+static const struct machine_type *const machine_types[] = {
+    &machine_pc,
+};
+
+const struct machine_type *machine_type_at(size_t i)
+{
+    return i < ARRAY_SIZE(machine_types) ? machine_types[i] : NULL;
+}
+
+const struct machine_type *machine_type_find(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(machine_types); i++) {
+        const struct machine_type *t = machine_types[i];
+
+        if (!name ? t->is_default : streq(t->name, name) || streq(t->alias, name))
+            return t;
+    }
+    return NULL;
+}
+
+int machine_new(const char *type, struct machine **ret, struct error *err)
+{
+    const struct machine_type *t = machine_type_find(type);
+    struct machine *m;
+    struct pci_bus *root;
+    int r;
+
+    if (!t)
+        return error_invalid(err, "unsupported machine type \"%s\"", type ? type : "");
+    m = calloc(1, sizeof(*m));
+    if (!m)
+        return -ENOMEM;
+    m->type = t;
+    pthread_mutex_init(&m->lock, NULL);
+    r = pci_bus_new(t->root_bus, t->root_express, t->root_hotpluggable, &root);
+    if (r < 0) {
+        machine_free(m);
+        return r;
+    }
+    m->buses[m->n_buses++] = root;
+    r = t->init(m);
+    if (r < 0) {
+        machine_free(m);
+        return error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL,
+                          "cannot build machine %s: %s", t->name, strerror(-r));
+    }
+    *ret = m;
+    return 0;
+}
+
+static void mdev_free(struct machine_dev *md)
+{
+    if (!md)
+        return;
+    if (md->drv)
+        qdev_opts_free(md->drv, md->opts);
+    for (size_t i = 0; i < md->n_props; i++) {
+        free(md->props[i].name);
+        free(md->props[i].value);
+    }
+    free(md->props);
+    free(md->path);
+    free(md->drive);
+    pci_dev_destroy(md->pci);
+    free(md);
+}
+
+void machine_free(struct machine *m)
+{
+    if (!m)
+        return;
+    while (m->devices) {
+        struct machine_dev *md = m->devices;
+        m->devices = md->next;
+        pci_bus_detach(md->pci);
+        mdev_free(md);
+    }
+    for (unsigned i = 0; i < m->n_buses; i++)
+        pci_bus_free(m->buses[i]);
+    backend_list_clear(&m->backends);
+    pthread_mutex_destroy(&m->lock);
+    free(m);
+}
+
+struct pci_bus *machine_find_bus(const struct machine *m, const char *name)
+{
+    for (unsigned i = 0; i < m->n_buses; i++)
+        if (streq(m->buses[i]->name, name))
+            return m->buses[i];
+    return NULL;
+}
+
+const struct machine_foreign_bus *machine_find_foreign_bus(const struct machine *m,
+                                                           const char *name)
+{
+    for (const struct machine_foreign_bus *f = m->type->foreign_buses; f && f->name; f++)
+        if (streq(f->name, name))
+            return f;
+    return NULL;
+}
+
+struct machine_dev *machine_find_device(const struct machine *m, const char *id)
+{
+    if (!id)
+        return NULL;
+    for (struct machine_dev *md = m->devices; md; md = md->next)
+        if (md->pci->id && streq(md->pci->id, id))
+            return md;
+    return NULL;
+}
+
+struct machine_dev *machine_find_pci(const struct machine *m, const struct pci_device *d)
+{
+    for (struct machine_dev *md = m->devices; md; md = md->next)
+        if (md->pci == d)
+            return md;
+    return NULL;
+}
+
+struct machine_dev *machine_find_bdf(const struct machine *m, uint8_t bus, uint8_t devfn)
+{
+    for (unsigned i = 0; i < m->n_buses; i++) {
+        if (pci_bus_num(m->buses[i]) != bus)
+            continue;
+        if (m->buses[i]->devices[devfn])
+            return machine_find_pci(m, m->buses[i]->devices[devfn]);
+    }
+    return NULL;
+}
+
+char *machine_dev_bdf(const struct machine_dev *md, char buf[PCI_BDF_STRLEN])
+{
+    return pci_bdf_format(buf, 0, pci_bus_num(md->pci->bus), md->pci->devfn);
+}
+
+static void append(struct machine *m, struct machine_dev *md)
+{
+    struct machine_dev **tail;
+
+    for (tail = &m->devices; *tail; tail = &(*tail)->next)
+        ;
+    *tail = md;
+    m->n_devices++;
+}
+
+int machine_add_builtin(struct machine *m, struct pci_device *d, uint8_t devfn)
+{
+    struct machine_dev *md = calloc(1, sizeof(*md));
+    int r;
+
+    if (!md) {
+        pci_dev_destroy(d);
+        return -ENOMEM;
+    }
+    md->pci = d;
+    r = pci_bus_attach(machine_root_bus(m), d, devfn);
+    if (r < 0) {
+        mdev_free(md);
+        return r;
+    }
+    append(m, md);
+    return 0;
+}
+
+int machine_add_device(struct machine *m, struct pci_bus *bus, uint8_t devfn,
+                       struct pci_device *d, const struct qdev_driver *drv, void *opts,
+                       const struct machine_prop *props, size_t n, const char *drive)
+{
+    struct machine_dev *md;
+    char bdf[PCI_BDF_STRLEN];
+    int r;
+
+    if (m->n_devices >= MACHINE_MAX_DEVICES)
+        return -ENOSPC;
+    md = calloc(1, sizeof(*md));
+    if (!md)
+        return -ENOMEM;
+    md->pci = d;
+    md->drv = drv;
+    md->opts = opts;
+    md->virtio_backend = drv == &virtio_net_pci_driver || drv == &virtio_blk_pci_driver;
+    md->props = calloc(n ? n : 1, sizeof(*md->props));
+    if (!md->props)
+        goto nomem;
+    for (size_t i = 0; i < n; i++) {
+        md->props[i].name = strdup(props[i].name);
+        md->props[i].value = strdup(props[i].value);
+        md->n_props++;
+        if (!md->props[i].name || !md->props[i].value)
+            goto nomem;
+    }
+    if (d->id)
+        r = asprintf(&md->path, "/machine/peripheral/%s", d->id);
+    else
+        r = asprintf(&md->path, "/machine/peripheral-anon/device[%u]", m->anon_index++);
+    if (r < 0) {
+        md->path = NULL;
+        goto nomem;
+    }
+    if (drive) {
+        md->drive = strdup(drive);
+        if (!md->drive || backend_claim(&m->backends, drive, d->id) < 0)
+            goto nomem;
+    }
+    r = pci_bus_attach(bus, d, devfn);
+    if (r < 0) {
+        if (md->drive)
+            backend_release(&m->backends, md->drive);
+        md->pci = NULL;
+        md->opts = NULL;
+        mdev_free(md);
+        return r;
+    }
+    d->hotplugged = m->started;
+    append(m, md);
+    m->generation++;
+    if (m->events.device_added)
+        m->events.device_added(m->events.opaque, d->id, machine_dev_bdf(md, bdf));
+    return 0;
+
+nomem:
+    md->pci = NULL; /* the caller still owns d and opts on failure */
+    md->opts = NULL;
+    md->drv = NULL;
+    mdev_free(md);
+    return -ENOMEM;
+}
+
+static void unlink_dev(struct machine *m, struct machine_dev *md)
+{
+    for (struct machine_dev **pp = &m->devices; *pp; pp = &(*pp)->next) {
+        if (*pp == md) {
+            *pp = md->next;
+            m->n_devices--;
+            return;
+        }
+    }
+}
+
+static void remove_one(struct machine *m, struct machine_dev *md)
+{
+    char *path = md->path;
+    char *id = md->pci->id ? strdup(md->pci->id) : NULL;
+
+    unlink_dev(m, md);
+    pci_bus_detach(md->pci);
+    if (md->drive)
+        backend_release(&m->backends, md->drive);
+    md->path = NULL;
+    mdev_free(md);
+    m->generation++;
+
+    if (m->events.device_deleted && path)
+        m->events.device_deleted(m->events.opaque, id, path);
+    free(id);
+    free(path);
+}
+
+void machine_unplug_complete(struct machine *m, struct machine_dev *md)
+{
+    struct pci_bus *bus = md->pci->bus;
+    unsigned slot = PCI_SLOT_OF(md->pci->devfn);
+    struct machine_dev *list[PCI_FUNC_MAX];
+    unsigned n = 0;
+
+    /* Function 0 takes the whole slot with it (QEMU's ACPI and PCIe hotplug do the same). */
+    if (PCI_FUNC_OF(md->pci->devfn) == 0 && bus) {
+        for (unsigned fn = 0; fn < PCI_FUNC_MAX; fn++) {
+            struct pci_device *d = bus->devices[PCI_DEVFN_OF(slot, fn)];
+            struct machine_dev *o = d ? machine_find_pci(m, d) : NULL;
+            if (o)
+                list[n++] = o;
+        }
+    } else {
+        list[n++] = md;
+    }
+
+    for (unsigned i = 0; i < n; i++) {
+        if (list[i]->virtio_backend && m->events.device_deleted) {
+            char *child = NULL;
+            if (asprintf(&child, "%s/virtio-backend", list[i]->path) >= 0) {
+                m->events.device_deleted(m->events.opaque, NULL, child);
+                free(child);
+            }
+        }
+        remove_one(m, list[i]);
+    }
+}
+
+/* The first device with a removal pending, in bus then devfn order (the order the hotplug
+ * controllers eject on reset). */
+static struct machine_dev *first_pending(const struct machine *m)
+{
+    for (unsigned b = 0; b < m->n_buses; b++)
+        for (unsigned devfn = 0; devfn < PCI_DEVFN_MAX; devfn++) {
+            struct pci_device *d = m->buses[b]->devices[devfn];
+            if (d && d->unplug_pending)
+                return machine_find_pci(m, d);
+        }
+    return NULL;
+}
+
+void machine_reset(struct machine *m)
+{
+    struct machine_dev *md;
+
+    /* Finish pending removals first; each removal may take a whole slot. */
+    while ((md = first_pending(m)))
+        machine_unplug_complete(m, md);
+    for (md = m->devices; md; md = md->next) {
+        pthread_mutex_lock(&md->pci->lock);
+        pci_dev_reset(md->pci);
+        pthread_mutex_unlock(&md->pci->lock);
+    }
+}

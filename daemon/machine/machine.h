@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * machine.h — one emulated machine: its type, buses, devices, backends, and the control lock.
+ *
+ * Ownership: the machine owns every device (struct machine_dev wraps the PCI function with what
+ * management needs: driver, options, the properties as the user gave them, QOM-style path) and
+ * every bus. A removed device is freed by machine_unplug_complete().
+ *
+ * Threads: every function here runs under the control lock (machine_lock()), taken by the
+ * command layer; one mutator at a time, like QEMU's main-loop lock. Nothing here waits for a
+ * vCPU thread.
+ *
+ * Events: the machine reports guest-visible lifecycle changes through `struct
+ * machine_events` (the command layer turns them into QMP/REST events).
+ */
+#ifndef PCID_MACHINE_H
+#define PCID_MACHINE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../hw/pci/pci.h"
+#include "../hw/pci/pci_addr.h"
+#include "../hw/pci/pci_bus.h"
+#include "../hw/qdev.h"
+#include "../util/error.h"
+#include "backend.h"
+
+#define MACHINE_MAX_DEVICES 8192 /* functions per machine, built-ins included */
+#define MACHINE_MAX_BUSES   256
+
+struct machine;
+
+/* A bus QEMU's machine has that is not PCI (for its messages): "isa.0" of type "ISA". */
+struct machine_foreign_bus {
+    const char *name;
+    const char *type;
+};
+
+struct machine_type {
+    const char *name;      /* "pc" */
+    const char *alias;     /* NULL or a second name */
+    const char *desc;      /* shown by query-machines */
+    bool is_default;
+    const char *root_bus;  /* "pci.0" */
+    bool root_express;
+    bool root_hotpluggable;
+    const struct machine_foreign_bus *foreign_buses; /* ends with {0} */
+    /* Creates the root bus's built-in functions. Returns 0 or -errno. */
+    int (*init)(struct machine *m);
+};
+
+/* A property as the user gave it, kept for descriptions and `info qtree`-style output. */
+struct machine_prop {
+    char *name;
+    char *value;
+};
+
+struct machine_dev {
+    struct pci_device *pci;
+    const struct qdev_driver *drv; /* NULL for a built-in function */
+    void *opts;                    /* parsed options, owned */
+    struct machine_prop *props;    /* as given, in order */
+    size_t n_props;
+    char *path;                    /* "/machine/peripheral/ID", or peripheral-anon/device[N] */
+    char *drive;                   /* block node claimed, or NULL */
+    bool virtio_backend;           /* has a "virtio-backend" child (its own DEVICE_DELETED) */
+    struct machine_dev *next;
+};
+
+struct machine_events {
+    /* A device left the machine: `id` may be NULL (no id, or an internal child). */
+    void (*device_deleted)(void *opaque, const char *id, const char *path);
+    /* A device was added at `bdf` ("0000:00:03.0"). */
+    void (*device_added)(void *opaque, const char *id, const char *bdf);
+    void *opaque;
+};
+
+struct machine {
+    const struct machine_type *type;
+    pthread_mutex_t lock; /* the control lock */
+    struct pci_bus *buses[MACHINE_MAX_BUSES];
+    unsigned n_buses;
+    struct machine_dev *devices; /* in order of addition, built-ins first */
+    unsigned n_devices;
+    unsigned anon_index;         /* next peripheral-anon/device[N] */
+    struct backend_list backends;
+    uint64_t generation;         /* bumped by every topology change */
+    bool started;                /* cold-plug phase over: adds are hot-plugs */
+    struct machine_events events;
+};
+
+/* The machine types pcid offers, and lookup by name or alias (NULL = the default). */
+const struct machine_type *machine_type_find(const char *name);
+const struct machine_type *machine_type_at(size_t i);
+
+/*
+ * machine_new() - create a machine of `type` (NULL = the default type) with its built-ins.
+ * Returns 0 and *ret; -EINVAL with `err` for an unknown type; -ENOMEM.
+ */
+int machine_new(const char *type, struct machine **ret, struct error *err);
+
+/* machine_free() - free everything. NULL is fine. */
+void machine_free(struct machine *m);
+
+static inline void machine_lock(struct machine *m)
+{
+    pthread_mutex_lock(&m->lock);
+}
+static inline void machine_unlock(struct machine *m)
+{
+    pthread_mutex_unlock(&m->lock);
+}
+
+/* The root bus (pci.0 / pcie.0). */
+static inline struct pci_bus *machine_root_bus(const struct machine *m)
+{
+    return m->buses[0];
+}
+
+/* Lookups: NULL when absent. */
+struct pci_bus *machine_find_bus(const struct machine *m, const char *name);
+struct machine_dev *machine_find_device(const struct machine *m, const char *id);
+struct machine_dev *machine_find_pci(const struct machine *m, const struct pci_device *d);
+struct machine_dev *machine_find_bdf(const struct machine *m, uint8_t bus, uint8_t devfn);
+const struct machine_foreign_bus *machine_find_foreign_bus(const struct machine *m,
+                                                           const char *name);
+
+/* "0000:BB:SS.F" of a device on the machine. */
+char *machine_dev_bdf(const struct machine_dev *md, char buf[PCI_BDF_STRLEN]);
+
+/*
+ * machine_add_builtin() - plug a built-in function (no id, not hot-pluggable) at `devfn` of
+ * the root bus. Takes ownership of `d`. Returns 0 or -errno.
+ */
+int machine_add_builtin(struct machine *m, struct pci_device *d, uint8_t devfn);
+
+/*
+ * machine_add_device() - plug a realized device at `devfn` of `bus` and take ownership of it
+ * and of `opts`; `props` (n) are copied. Claims the device's drive, assigns its path, bumps the
+ * generation and reports device_added. Returns 0 or -errno (-ENOSPC: device limit; -EBUSY).
+ */
+int machine_add_device(struct machine *m, struct pci_bus *bus, uint8_t devfn,
+                       struct pci_device *d, const struct qdev_driver *drv, void *opts,
+                       const struct machine_prop *props, size_t n, const char *drive);
+
+/*
+ * machine_unplug_complete() - remove `md` now (the guest ejected it, or a reset finished a
+ * pending removal): detach, release its drive, report device_deleted (the virtio-backend child
+ * first, as QEMU), free. Removing function 0 of a slot removes every function of the slot.
+ */
+void machine_unplug_complete(struct machine *m, struct machine_dev *md);
+
+/*
+ * machine_reset() - system reset: finish every pending unplug, then reset every function
+ * (pci_dev_reset). Bumps the generation when devices went away.
+ */
+void machine_reset(struct machine *m);
+
+/* Number of functions on the machine, built-ins included. */
+static inline unsigned machine_device_count(const struct machine *m)
+{
+    return m->n_devices;
+}
+
+#endif

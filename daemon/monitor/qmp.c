@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * qmp.c — QMP server (see qmp.h). Request checks follow QEMU 7.2's qmp_dispatch: the input must
+ * be an object; only execute, arguments and id are allowed members; execute is a string;
+ * arguments an object; before negotiation only qmp_capabilities runs.
+ */
+#include "qmp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "json_stream.h"
+
+struct qmp_client {
+    struct qmp_server *srv;
+    int fd;
+    sd_event_source *src;
+    struct json_stream js;
+    char *out;
+    size_t out_len, out_cap;
+    bool negotiated;
+    bool dead;
+    struct qmp_client *next;
+};
+
+struct qmp_server {
+    struct control *ctl;
+    int fd;
+    sd_event_source *src;
+    int sub;
+    struct qmp_client *clients;
+    unsigned n_clients;
+};
+
+static void client_free(struct qmp_client *cl)
+{
+    sd_event_source_disable_unref(cl->src);
+    if (cl->fd >= 0)
+        close(cl->fd);
+    json_stream_free(&cl->js);
+    free(cl->out);
+    free(cl);
+}
+
+static void client_drop(struct qmp_client *cl)
+{
+    struct qmp_server *s = cl->srv;
+
+    for (struct qmp_client **pp = &s->clients; *pp; pp = &(*pp)->next) {
+        if (*pp == cl) {
+            *pp = cl->next;
+            s->n_clients--;
+            break;
+        }
+    }
+    client_free(cl);
+}
+
+static void client_update_events(struct qmp_client *cl)
+{
+    uint32_t ev = EPOLLIN | EPOLLRDHUP;
+
+    if (cl->out_len)
+        ev |= EPOLLOUT;
+    sd_event_source_set_io_events(cl->src, ev);
+}
+
+/* Try to write what is pending; on a fatal error mark the client dead. */
+static void client_flush(struct qmp_client *cl)
+{
+    while (cl->out_len) {
+        ssize_t n = send(cl->fd, cl->out, cl->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR)
+                break;
+            cl->dead = true;
+            return;
+        }
+        memmove(cl->out, cl->out + n, cl->out_len - (size_t)n);
+        cl->out_len -= (size_t)n;
+    }
+    client_update_events(cl);
+}
+
+/* Queue one JSON object as a line (QEMU style: ", " / ": " separators, ASCII, CRLF). */
+static void client_send(struct qmp_client *cl, json_t *obj)
+{
+    char *text = json_dumps(obj, JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
+    size_t len;
+
+    if (!text)
+        return;
+    len = strlen(text);
+    if (cl->out_len + len + 2 > QMP_MAX_OUTPUT) {
+        cl->dead = true; /* a client that does not read its replies and events is dropped */
+        free(text);
+        return;
+    }
+    if (cl->out_len + len + 2 > cl->out_cap) {
+        size_t cap = MAX(cl->out_cap * 2, cl->out_len + len + 2);
+        char *o = realloc(cl->out, cap);
+        if (!o) {
+            cl->dead = true;
+            free(text);
+            return;
+        }
+        cl->out = o;
+        cl->out_cap = cap;
+    }
+    memcpy(cl->out + cl->out_len, text, len);
+    cl->out_len += len;
+    cl->out[cl->out_len++] = '\r';
+    cl->out[cl->out_len++] = '\n';
+    free(text);
+}
+
+static void send_error(struct qmp_client *cl, const char *cls, const char *desc, json_t *id)
+{
+    json_t *r = json_pack("{s:{s:s,s:s}}", "error", "class", cls, "desc", desc);
+
+    if (id)
+        json_object_set(r, "id", id);
+    client_send(cl, r);
+    json_decref(r);
+}
+
+/* qmp_capabilities is connection state, so the server handles it. */
+static void negotiate(struct qmp_client *cl, json_t *args, json_t *id)
+{
+    json_t *enable = args ? json_object_get(args, "enable") : NULL;
+    const char *key;
+    json_t *v;
+    size_t i;
+
+    if (args) {
+        json_object_foreach(args, key, v) {
+            if (!streq(key, "enable")) {
+                char desc[ERROR_DESC_MAX];
+                snprintf(desc, sizeof(desc), "Parameter '%s' is unexpected", key);
+                send_error(cl, "GenericError", desc, id);
+                return;
+            }
+        }
+    }
+    if (enable && !json_is_array(enable)) {
+        send_error(cl, "GenericError", "Invalid parameter type for 'enable', expected: array", id);
+        return;
+    }
+    json_array_foreach(enable, i, v) {
+        char desc[ERROR_DESC_MAX];
+
+        if (!json_is_string(v)) {
+            send_error(cl, "GenericError", "Invalid parameter type for 'null', expected: string",
+                       id);
+            return;
+        }
+        if (!streq(json_string_value(v), "oob")) {
+            snprintf(desc, sizeof(desc), "Parameter 'null' does not accept value '%s'",
+                     json_string_value(v));
+        } else {
+            snprintf(desc, sizeof(desc), "Capability '%s' not available", json_string_value(v));
+        }
+        send_error(cl, "GenericError", desc, id);
+        return;
+    }
+    cl->negotiated = true;
+    {
+        json_t *r = json_pack("{s:{}}", "return");
+        if (id)
+            json_object_set(r, "id", id);
+        client_send(cl, r);
+        json_decref(r);
+    }
+}
+
+static void handle_request(struct qmp_client *cl, json_t *req)
+{
+    struct api *api = control_api(cl->srv->ctl);
+    const char *key, *name = NULL;
+    json_t *v, *args = NULL, *id, *ret = NULL, *reply;
+    struct error err = {0};
+    char desc[ERROR_DESC_MAX];
+
+    if (!json_is_object(req)) {
+        send_error(cl, "GenericError", "QMP input must be a JSON object", NULL);
+        return;
+    }
+    id = json_object_get(req, "id");
+    json_object_foreach(req, key, v) {
+        if (streq(key, "execute")) {
+            if (!json_is_string(v)) {
+                send_error(cl, "GenericError", "QMP input member 'execute' must be a string", id);
+                return;
+            }
+            name = json_string_value(v);
+        } else if (streq(key, "arguments")) {
+            if (!json_is_object(v)) {
+                send_error(cl, "GenericError", "QMP input member 'arguments' must be an object",
+                           id);
+                return;
+            }
+            args = v;
+        } else if (!streq(key, "id")) {
+            snprintf(desc, sizeof(desc), "QMP input member '%s' is unexpected", key);
+            send_error(cl, "GenericError", desc, id);
+            return;
+        }
+    }
+    if (!name) {
+        send_error(cl, "GenericError", "QMP input lacks member 'execute'", id);
+        return;
+    }
+    if (!cl->negotiated) {
+        if (streq(name, "qmp_capabilities"))
+            negotiate(cl, args, id);
+        else
+            send_error(cl, "CommandNotFound",
+                       "Expecting capabilities negotiation with 'qmp_capabilities'", id);
+        return;
+    }
+
+    if (api_execute(api, name, args, &ret, &err) < 0) {
+        send_error(cl, error_class_name(err.cls), err.desc, id);
+        return;
+    }
+    reply = json_object();
+    json_object_set_new(reply, "return", ret);
+    if (id)
+        json_object_set(reply, "id", id);
+    client_send(cl, reply);
+    json_decref(reply);
+}
+
+static void on_value(void *opaque, enum json_stream_event ev, const char *text, size_t len)
+{
+    struct qmp_client *cl = opaque;
+    json_error_t jerr;
+    json_t *req;
+    char desc[ERROR_DESC_MAX];
+
+    if (ev == JSON_STREAM_TOO_BIG) {
+        snprintf(desc, sizeof(desc), "JSON parse error, value too large (limit %d bytes)",
+                 QMP_MAX_VALUE);
+        send_error(cl, "GenericError", desc, NULL);
+        return;
+    }
+    if (ev == JSON_STREAM_TOO_DEEP) {
+        snprintf(desc, sizeof(desc), "JSON parse error, nesting too deep (limit %d)",
+                 JSON_STREAM_MAX_NESTING);
+        send_error(cl, "GenericError", desc, NULL);
+        return;
+    }
+    req = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+    if (!req) {
+        snprintf(desc, sizeof(desc), "JSON parse error, %s", jerr.text);
+        send_error(cl, "GenericError", desc, NULL);
+        return;
+    }
+    handle_request(cl, req);
+    json_decref(req);
+}
+
+static int on_client_io(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+    struct qmp_client *cl = userdata;
+    char buf[65536];
+
+    (void)src;
+    if (revents & EPOLLIN) {
+        ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+            cl->dead = true;
+        } else if (n > 0 && json_stream_feed(&cl->js, buf, (size_t)n) < 0) {
+            cl->dead = true;
+        }
+    } else if (revents & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
+        cl->dead = true;
+    }
+    if (!cl->dead)
+        client_flush(cl);
+    if (cl->dead)
+        client_drop(cl);
+    return 0;
+}
+
+static void on_event(void *opaque, json_t *event)
+{
+    struct qmp_server *s = opaque;
+    struct qmp_client *cl = s->clients;
+
+    while (cl) {
+        struct qmp_client *next = cl->next;
+
+        if (cl->negotiated) {
+            client_send(cl, event);
+            if (!cl->dead)
+                client_flush(cl);
+            if (cl->dead)
+                client_drop(cl);
+        }
+        cl = next;
+    }
+}
+
+static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+    struct qmp_server *s = userdata;
+    struct qmp_client *cl;
+    json_t *greeting;
+    int cfd;
+
+    (void)src;
+    (void)revents;
+    cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (cfd < 0)
+        return 0;
+    if (s->n_clients >= QMP_MAX_CLIENTS) {
+        close(cfd);
+        return 0;
+    }
+    cl = calloc(1, sizeof(*cl));
+    if (!cl) {
+        close(cfd);
+        return 0;
+    }
+    cl->srv = s;
+    cl->fd = cfd;
+    json_stream_init(&cl->js, QMP_MAX_VALUE, on_value, cl);
+    if (sd_event_add_io(control_event(s->ctl), &cl->src, cfd, EPOLLIN | EPOLLRDHUP, on_client_io,
+                        cl) < 0) {
+        client_free(cl);
+        return 0;
+    }
+    cl->next = s->clients;
+    s->clients = cl;
+    s->n_clients++;
+
+    greeting = json_pack("{s:{s:{s:{s:i,s:i,s:i},s:s},s:[]}}", "QMP", "version", "qemu", "micro",
+                         PCID_VERSION_MICRO, "minor", PCID_VERSION_MINOR, "major",
+                         PCID_VERSION_MAJOR, "package", "pcid " PCID_VERSION, "capabilities");
+    client_send(cl, greeting);
+    json_decref(greeting);
+    client_flush(cl);
+    if (cl->dead)
+        client_drop(cl);
+    return 0;
+}
+
+int qmp_server_new(struct control *c, int fd, struct qmp_server **ret)
+{
+    struct qmp_server *s = calloc(1, sizeof(*s));
+    int r;
+
+    if (!s) {
+        close(fd);
+        return -ENOMEM;
+    }
+    s->ctl = c;
+    s->fd = fd;
+    s->sub = -1;
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    r = sd_event_add_io(control_event(c), &s->src, fd, EPOLLIN, on_accept, s);
+    if (r >= 0)
+        r = s->sub = control_subscribe(c, on_event, s);
+    if (r < 0) {
+        qmp_server_free(s);
+        return r;
+    }
+    *ret = s;
+    return 0;
+}
+
+void qmp_server_free(struct qmp_server *s)
+{
+    if (!s)
+        return;
+    if (s->sub >= 0)
+        control_unsubscribe(s->ctl, s->sub);
+    while (s->clients) {
+        struct qmp_client *cl = s->clients;
+        s->clients = cl->next;
+        client_free(cl);
+    }
+    sd_event_source_disable_unref(s->src);
+    if (s->fd >= 0)
+        close(s->fd);
+    free(s);
+}
+
+unsigned qmp_server_clients(const struct qmp_server *s)
+{
+    return s->n_clients;
+}

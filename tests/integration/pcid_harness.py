@@ -1,0 +1,212 @@
+# SPDX-License-Identifier: MIT
+"""Start a real pcid and talk to it over its sockets: QMP (unix), REST (unix and TCP).
+
+Used by every integration test. Standard library only.
+
+    with Pcid(args=['--blockdev', 'driver=null-co,node-name=null0']) as d:
+        q = d.qmp()                      # negotiated QMP client
+        q.cmd('device_add', driver='e1000', id='n1')
+        status, body = d.rest('GET', '/v1/pci')
+"""
+
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+PCID = os.environ.get('PCID', os.path.join(os.path.dirname(__file__), '..', '..', 'build',
+                                           'daemon', 'pcid'))
+PCICTL = os.environ.get('PCICTL', os.path.join(os.path.dirname(PCID), '..', 'client', 'pcictl'))
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'data')
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class QmpError(Exception):
+    pass
+
+
+class Qmp:
+    """A QMP client on a unix socket. Replies and events are read line by line (CRLF)."""
+
+    def __init__(self, path, negotiate=True, timeout=10):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.settimeout(timeout)
+        self.sock.connect(path)
+        self.buf = b''
+        self.events = []
+        self.greeting = json.loads(self.readline())
+        if negotiate:
+            r = self.cmd_raw({'execute': 'qmp_capabilities'})
+            if 'return' not in r:
+                raise QmpError(r)
+
+    def readline(self):
+        while b'\n' not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError('pcid closed the QMP connection')
+            self.buf += chunk
+        line, self.buf = self.buf.split(b'\n', 1)
+        return line.decode()
+
+    def send_raw(self, text):
+        if isinstance(text, str):
+            text = text.encode()
+        self.sock.sendall(text)
+
+    def read_reply(self):
+        """Next non-event line as JSON; events seen meanwhile go to self.events."""
+        while True:
+            line = self.readline()
+            obj = json.loads(line)
+            if 'event' in obj:
+                self.events.append(obj)
+                continue
+            return obj
+
+    def cmd_raw(self, obj):
+        self.send_raw(json.dumps(obj) + '\n')
+        return self.read_reply()
+
+    def cmd(self, name, **args):
+        req = {'execute': name}
+        if args:
+            req['arguments'] = args
+        r = self.cmd_raw(req)
+        if 'error' in r:
+            raise QmpError(r['error'])
+        return r['return']
+
+    def hmp(self, line):
+        return self.cmd('human-monitor-command', **{'command-line': line})
+
+    def wait_events(self, n, timeout=5.0):
+        """Collect events until n have arrived (counting those already seen)."""
+        deadline = time.time() + timeout
+        self.sock.settimeout(0.2)
+        try:
+            while len(self.events) < n and time.time() < deadline:
+                try:
+                    line = self.readline()
+                except socket.timeout:
+                    continue
+                obj = json.loads(line)
+                if 'event' in obj:
+                    self.events.append(obj)
+        finally:
+            self.sock.settimeout(10)
+        return self.events
+
+    def close(self):
+        self.sock.close()
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path, timeout=10):
+        super().__init__('localhost', timeout=timeout)
+        self.unix_path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.unix_path)
+
+
+class Pcid:
+    """A pcid process with private sockets; stopped (SIGTERM) on exit."""
+
+    def __init__(self, args=(), guest='none', env=None):
+        self.dir = tempfile.mkdtemp(prefix='pcid-test-')
+        self.qmp_path = os.path.join(self.dir, 'qmp.sock')
+        self.rest_path = os.path.join(self.dir, 'rest.sock')
+        self.port = free_port()
+        self.args = [PCID, '--qmp', 'unix:' + self.qmp_path, '--rest', 'unix:' + self.rest_path,
+                     '--rest', 'tcp:127.0.0.1:%d' % self.port] + list(args)
+        if guest:
+            self.args += ['--guest', guest]
+        self.env = dict(os.environ, **(env or {}))
+        self.proc = None
+
+    def start(self):
+        self.log = open(os.path.join(self.dir, 'pcid.log'), 'w+')
+        self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=self.env)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError('pcid exited %d: %s' % (self.proc.returncode, self.logtext()))
+            if os.path.exists(self.qmp_path) and os.path.exists(self.rest_path):
+                try:
+                    s = socket.socket(socket.AF_UNIX)
+                    s.connect(self.rest_path)
+                    s.close()
+                    return self
+                except OSError:
+                    pass
+            time.sleep(0.02)
+        raise RuntimeError('pcid did not open its sockets: ' + self.logtext())
+
+    def logtext(self):
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def qmp(self, negotiate=True):
+        return Qmp(self.qmp_path, negotiate)
+
+    def rest(self, method, path, body=None, tcp=False, headers=None, raw=False):
+        """Returns (status, parsed JSON or text, response headers)."""
+        conn = (http.client.HTTPConnection('127.0.0.1', self.port, timeout=10) if tcp
+                else UnixHTTPConnection(self.rest_path))
+        hdrs = dict(headers or {})
+        data = None
+        if body is not None:
+            data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+            hdrs.setdefault('Content-Type', 'application/json')
+        conn.request(method, path, body=data, headers=hdrs)
+        resp = conn.getresponse()
+        text = resp.read().decode()
+        conn.close()
+        ctype = resp.getheader('Content-Type', '')
+        if not raw and ctype.startswith('application/json'):
+            return resp.status, json.loads(text), dict(resp.getheaders())
+        return resp.status, text, dict(resp.getheaders())
+
+    def pcictl(self, *args, check=False):
+        """Run pcictl against this daemon's REST unix socket."""
+        p = subprocess.run([PCICTL, '--socket', self.rest_path] + list(args),
+                           capture_output=True, text=True, timeout=30)
+        if check and p.returncode != 0:
+            raise RuntimeError('pcictl %s: %d %s' % (args, p.returncode, p.stderr))
+        return p
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode if self.proc else None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        if self.log:
+            self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
