@@ -201,7 +201,7 @@ out:
 void api_start(struct api *api)
 {
     machine_lock(api->m);
-    api->m->started = true;
+    machine_start(api->m);
     machine_unlock(api->m);
 }
 

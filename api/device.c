@@ -105,6 +105,39 @@ static int json_to_text(json_t *args, struct text_args *t, bool *has_id)
     return 0;
 }
 
+/*
+ * QEMU sets a device's properties by walking a QDict, whose order is that of its hash buckets
+ * (tdb_hash of the key modulo 512), not the order given. With two bad properties QEMU reports
+ * the one in the lower bucket, so pcid applies them in the same order. Ties keep the order
+ * given (QEMU's dict is cloned once, which reverses each bucket twice).
+ */
+#define QDICT_BUCKET_MAX 512
+
+static unsigned qdict_bucket(const char *key)
+{
+    uint32_t v = (uint32_t)(0x238F13AFu * strlen(key));
+
+    for (unsigned i = 0; key[i]; i++)
+        v += (uint32_t)(unsigned char)key[i] << (i * 5 % 24);
+    return (1103515243u * v + 12345u) % QDICT_BUCKET_MAX;
+}
+
+static void qdict_order(const struct text_args *t, size_t *order)
+{
+    for (size_t i = 0; i < t->n; i++)
+        order[i] = i;
+    for (size_t i = 1; i < t->n; i++) { /* insertion sort: stable, n is small */
+        size_t cur = order[i], j = i;
+        unsigned b = qdict_bucket(t->v[cur].name);
+
+        while (j > 0 && qdict_bucket(t->v[order[j - 1]].name) > b) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = cur;
+    }
+}
+
 static int drive_lookup(void *opaque, const char *name, const char **user)
 {
     struct api *api = opaque;
@@ -136,11 +169,11 @@ static int placement_error(enum pci_place_result r, const struct pci_place *p, c
     case PCI_PLACE_IN_USE:
         /* glibc prints a NULL %s as "(null)", which is what QEMU shows for built-ins. */
         return error_conflict(err, "PCI: slot %d function %d not available for %s, in use by %s,id=%s",
-                              slot, fn, drv, p->other->cls->name,
+                              slot, fn, drv, p->other->name,
                               p->other->id ? p->other->id : "(null)");
     case PCI_PLACE_FN0_PRESENT:
         return error_conflict(err, "PCI: slot %d function 0 already occupied by %s, new func %s cannot be exposed to guest.",
-                              slot, p->other->cls->name, drv);
+                              slot, p->other->name, drv);
     case PCI_PLACE_FN0_SINGLE:
         return error_conflict(err, "PCI: single function device can't be populated in function %x.%x",
                               slot, fn);
@@ -170,7 +203,8 @@ static int device_add_text(struct api *api, struct text_args *t, bool has_id, bo
 {
     struct machine *m = api->m;
     const char *id = has_id ? text_args_get(t, "id") : NULL;
-    const char *driver = text_args_get(t, "driver");
+    const char *driver = text_args_get(t, "driver") ? qdev_driver_alias(text_args_get(t, "driver"))
+                                                    : NULL;
     const char *busname = text_args_get(t, "bus");
     const struct qdev_driver *drv;
     const char *other_bus = NULL;
@@ -196,13 +230,23 @@ static int device_add_text(struct api *api, struct text_args *t, bool has_id, bo
         return error_invalid(err, "Parameter 'driver' expects a non-abstract device type");
     case QDEV_TYPE_NOT_PLUGGABLE:
         return error_invalid(err, "Parameter 'driver' expects a pluggable device type");
-    case QDEV_TYPE_OTHER_BUS:
+    case QDEV_TYPE_OTHER_BUS: {
+        const struct machine_foreign_bus *fb;
+
         if (busname) {
             if (machine_find_bus(m, busname))
                 return error_invalid(err, "Device '%s' can't go on PCI bus", driver);
-            return error_invalid(err, "Bus '%s' not found", busname);
+            fb = machine_find_foreign_bus(m, busname);
+            if (!fb)
+                return error_invalid(err, "Bus '%s' not found", busname);
+        } else {
+            fb = machine_find_foreign_bus_type(m, other_bus);
+            if (!fb)
+                return error_invalid(err, "No '%s' bus found for device '%s'", other_bus, driver);
         }
-        return error_invalid(err, "No '%s' bus found for device '%s'", other_bus, driver);
+        /* The machine has such a bus, but none of its buses but PCI take hot-plug. */
+        return error_invalid(err, "Bus '%s' does not support hotplugging", fb->name);
+    }
     case QDEV_TYPE_UNKNOWN:
     default:
         return error_invalid(err, "'%s' is not a valid device model name", driver);
@@ -234,14 +278,19 @@ static int device_add_text(struct api *api, struct text_args *t, bool has_id, bo
     r = qdev_opts_new(drv, &opts);
     if (r < 0)
         return error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL, "out of memory");
-    for (size_t i = 0; i < t->n; i++) {
-        const char *k = t->v[i].name;
+    {
+        size_t order[t->n ? t->n : 1];
 
-        if (streq(k, "driver") || streq(k, "id") || streq(k, "bus"))
-            continue;
-        r = qdev_prop_set(drv, opts, k, t->v[i].value, &env, err);
-        if (r < 0)
-            goto fail;
+        qdict_order(t, order);
+        for (size_t k = 0; k < t->n; k++) {
+            const struct machine_prop *a = &t->v[order[k]];
+
+            if (streq(a->name, "driver") || streq(a->name, "id") || streq(a->name, "bus"))
+                continue;
+            r = qdev_prop_set(drv, opts, a->name, a->value, &env, err);
+            if (r < 0)
+                goto fail;
+        }
     }
     po = opts;
 
@@ -273,7 +322,7 @@ static int device_add_text(struct api *api, struct text_args *t, bool has_id, bo
         goto fail;
     }
 
-    r = drv->realize(opts, &env, &d, err);
+    r = drv->realize(drv, opts, &env, &d, err);
     if (r < 0)
         goto fail;
     pci_dev_set_multifunction(d, po->multifunction);
@@ -409,9 +458,18 @@ struct machine_dev *api_resolve_device(struct api *api, const char *id, struct e
         }
     }
     for (struct machine_dev *md = m->devices; md; md = md->next) {
+        size_t n = md->path ? strlen(md->path) : 0;
+
         if (md->path && streq(md->path, path)) {
             free(path);
             return md;
+        }
+        /* A virtio device's internal virtio-backend child is a device on a virtio bus. */
+        if (md->virtio_backend && n && strncmp(path, md->path, n) == 0 &&
+            streq(path + n, "/virtio-backend")) {
+            free(path);
+            error_invalid(err, "Bus 'virtio-bus' does not support hotplugging");
+            return NULL;
         }
     }
     free(path);
@@ -428,7 +486,7 @@ int api_cmd_device_del(struct api *api, json_t *args, json_t **ret, struct error
     if (!md)
         return -ENOENT;
     if (!md->pci->hotpluggable)
-        return error_invalid(err, "Device '%s' does not support hotplugging", md->pci->cls->name);
+        return error_invalid(err, "Device '%s' does not support hotplugging", md->pci->name);
     if (md->pci->bus && !md->pci->bus->hotpluggable)
         return error_invalid(err, "Bus '%s' does not support hotplugging", md->pci->bus->name);
     if (md->pci->unplug_pending)

@@ -346,9 +346,13 @@ static char *hmp_run(struct api *api, const char *line)
 int api_cmd_hmp(struct api *api, json_t *args, json_t **ret, struct error *err)
 {
     const char *line = json_string_value(json_object_get(args, "command-line"));
-    char *text = hmp_run(api, line);
-    char *crlf;
+    json_t *cpu = json_object_get(args, "cpu-index");
+    char *text, *crlf;
 
+    /* The modelled guest has one CPU, like QEMU's default -smp 1. */
+    if (cpu && json_integer_value(cpu) != 0)
+        return error_invalid(err, "Parameter 'cpu-index' expects a CPU number");
+    text = hmp_run(api, line);
     if (!text)
         return error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL, "out of memory");
     crlf = hmp_crlf(text);

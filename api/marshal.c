@@ -140,7 +140,7 @@ static char *occupant_text(const struct pci_device *d)
 {
     char *s = NULL;
 
-    if (asprintf(&s, "%s,id=%s", d->cls->name, d->id ? d->id : "(null)") < 0)
+    if (asprintf(&s, "%s,id=%s", d->name, d->id ? d->id : "(null)") < 0)
         return NULL;
     return s;
 }
@@ -169,7 +169,7 @@ static json_t *slot_entry(const struct machine *m, const struct pci_bus *bus, un
             first = d;
         builtin |= !d->hotpluggable;
         pending |= d->unplug_pending;
-        f = json_pack("{s:i,s:s,s:b}", "function", fn, "driver", d->cls->name, "builtin",
+        f = json_pack("{s:i,s:s,s:b}", "function", fn, "driver", d->name, "builtin",
                       !d->hotpluggable);
         json_object_set_new(f, "id", d->id ? json_string(d->id) : json_null());
         if (md) {
@@ -185,7 +185,7 @@ static json_t *slot_entry(const struct machine *m, const struct pci_bus *bus, un
     if (builtin) {
         state = "builtin";
         if (asprintf(&reason, "built-in function of the %s machine: %s", m->type->name,
-                     first->cls->name) < 0)
+                     first->name) < 0)
             reason = NULL;
     } else if (any) {
         char *occ = occupant_text(f0 ? f0 : first);
@@ -288,7 +288,7 @@ json_t *marshal_device_summary(const struct machine *m, const struct machine_dev
         json_object_set_new(props, md->props[i].name, json_string(md->props[i].value));
     }
     o = json_pack("{s:s,s:s,s:s,s:i,s:i,s:i,s:b,s:b,s:b,s:s,s:o}", "bdf",
-                  pci_bdf_format(bdf, 0, pci_bus_num(d->bus), d->devfn), "driver", d->cls->name,
+                  pci_bdf_format(bdf, 0, pci_bus_num(d->bus), d->devfn), "driver", d->name,
                   "bus", d->bus->name, "bus-number", pci_bus_num(d->bus), "slot",
                   PCI_SLOT_OF(d->devfn), "function", PCI_FUNC_OF(d->devfn), "hotpluggable",
                   d->hotpluggable, "multifunction", d->multifunction, "pending-unplug",

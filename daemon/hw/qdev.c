@@ -10,14 +10,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "pci/pci_addr.h"
 
 static const struct qdev_driver *const drivers[] = {
     &e1000_driver,
+    &e1000_82544gc_driver,
+    &e1000_82545em_driver,
     &virtio_blk_pci_driver,
+    &virtio_blk_pci_transitional_driver,
+    &virtio_blk_pci_non_transitional_driver,
     &virtio_net_pci_driver,
+    &virtio_net_pci_transitional_driver,
+    &virtio_net_pci_non_transitional_driver,
+};
+
+/* QEMU's qdev_alias_table entries for the drivers pcid models (x86, PCI). */
+static const struct {
+    const char *alias, *name;
+} aliases[] = {
+    {"e1000-82540em", "e1000"},
+    {"virtio-blk", "virtio-blk-pci"},
+    {"virtio-net", "virtio-net-pci"},
 };
 
 const struct qdev_driver *qdev_driver_find(const char *name)
@@ -33,26 +50,92 @@ const struct qdev_driver *qdev_driver_at(size_t i)
     return i < ARRAY_SIZE(drivers) ? drivers[i] : NULL;
 }
 
-/* QEMU type names pcid knows of but does not offer as drivers, and what QEMU says of them. */
+const char *qdev_driver_alias(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(aliases); i++)
+        if (streq(aliases[i].alias, name))
+            return aliases[i].name;
+    return name;
+}
+
+/*
+ * QEMU 7.2 type names pcid knows but does not offer as drivers, and what QEMU says of them on
+ * `pc`: abstract device types (qom-list-types abstract=true), built-in chipset functions that
+ * are not user-creatable, and devices of other buses (with the bus type they need).
+ */
 static const struct {
     const char *name;
     enum qdev_type_kind kind;
     const char *bus;
 } known_types[] = {
     {"device", QDEV_TYPE_ABSTRACT, NULL},
-    {"pci-device", QDEV_TYPE_ABSTRACT, NULL},
-    {"virtio-pci", QDEV_TYPE_ABSTRACT, NULL},
-    {"virtio-net-pci-base", QDEV_TYPE_ABSTRACT, NULL},
-    {"virtio-blk-pci-base", QDEV_TYPE_ABSTRACT, NULL},
-    {"virtio-device", QDEV_TYPE_ABSTRACT, NULL},
-    {"pci-bridge-dev", QDEV_TYPE_ABSTRACT, NULL},
+    {"base-pci-bridge", QDEV_TYPE_ABSTRACT, NULL},
     {"e1000-base", QDEV_TYPE_ABSTRACT, NULL},
+    {"pci-device", QDEV_TYPE_ABSTRACT, NULL},
+    {"pci-ehci-usb", QDEV_TYPE_ABSTRACT, NULL},
+    {"pci-host-bridge", QDEV_TYPE_ABSTRACT, NULL},
+    {"pci-ide", QDEV_TYPE_ABSTRACT, NULL},
+    {"pci-piix3", QDEV_TYPE_ABSTRACT, NULL},
+    {"pci-qxl", QDEV_TYPE_ABSTRACT, NULL},
+    {"pci-uhci-usb", QDEV_TYPE_ABSTRACT, NULL},
+    {"pci-vga", QDEV_TYPE_ABSTRACT, NULL},
+    {"pci-xhci", QDEV_TYPE_ABSTRACT, NULL},
+    {"pcie-host-bridge", QDEV_TYPE_ABSTRACT, NULL},
+    {"pcie-port", QDEV_TYPE_ABSTRACT, NULL},
+    {"pcie-root-port-base", QDEV_TYPE_ABSTRACT, NULL},
+    {"pcie-slot", QDEV_TYPE_ABSTRACT, NULL},
+    {"sys-bus-device", QDEV_TYPE_ABSTRACT, NULL},
+    {"vhost-scsi-pci-base", QDEV_TYPE_ABSTRACT, NULL},
+    {"vhost-user-blk-pci-base", QDEV_TYPE_ABSTRACT, NULL},
+    {"vhost-user-fs-pci-base", QDEV_TYPE_ABSTRACT, NULL},
+    {"vhost-user-gpio-pci-base", QDEV_TYPE_ABSTRACT, NULL},
+    {"vhost-user-gpu-pci-base-type", QDEV_TYPE_ABSTRACT, NULL},
+    {"vhost-user-i2c-pci-base", QDEV_TYPE_ABSTRACT, NULL},
+    {"vhost-user-input-pci-base-type", QDEV_TYPE_ABSTRACT, NULL},
+    {"vhost-user-rng-pci-base", QDEV_TYPE_ABSTRACT, NULL},
+    {"vhost-user-scsi-pci-base", QDEV_TYPE_ABSTRACT, NULL},
+    {"vhost-user-vsock-pci-base", QDEV_TYPE_ABSTRACT, NULL},
+    {"vhost-vsock-pci-base", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-9p-pci-base", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-balloon-pci-base", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-blk-pci-base", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-crypto-pci-base-type", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-device", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-gpu-base", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-gpu-gl-pci-base-type", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-gpu-pci-base", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-gpu-pci-base-type", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-input-device", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-input-hid-device", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-input-hid-pci", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-input-host-pci-base-type", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-input-pci", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-iommu-pci-base-type", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-keyboard-pci-base-type", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-mem-pci-base", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-mouse-pci-base-type", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-net-pci-base", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-pci", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-pmem-pci-base", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-rng-pci-base", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-scsi-common", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-scsi-pci-base", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-serial-pci-base", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-serial-port", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-tablet-pci-base-type", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-vga-base", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-vga-base-type", QDEV_TYPE_ABSTRACT, NULL},
+    {"virtio-vga-gl-base-type", QDEV_TYPE_ABSTRACT, NULL},
     {"i440FX", QDEV_TYPE_NOT_PLUGGABLE, NULL},
+    {"i440FX-pcihost", QDEV_TYPE_NOT_PLUGGABLE, NULL},
     {"PIIX3", QDEV_TYPE_NOT_PLUGGABLE, NULL},
     {"piix3-ide", QDEV_TYPE_NOT_PLUGGABLE, NULL},
+    {"piix4-ide", QDEV_TYPE_NOT_PLUGGABLE, NULL},
     {"PIIX4_PM", QDEV_TYPE_NOT_PLUGGABLE, NULL},
     {"mch", QDEV_TYPE_NOT_PLUGGABLE, NULL},
+    {"q35-pcihost", QDEV_TYPE_NOT_PLUGGABLE, NULL},
     {"ICH9-LPC", QDEV_TYPE_NOT_PLUGGABLE, NULL},
+    {"ICH9-SMB", QDEV_TYPE_NOT_PLUGGABLE, NULL},
     {"virtio-net-device", QDEV_TYPE_OTHER_BUS, "virtio-bus"},
     {"virtio-blk-device", QDEV_TYPE_OTHER_BUS, "virtio-bus"},
     {"usb-tablet", QDEV_TYPE_OTHER_BUS, "usb-bus"},
@@ -61,6 +144,10 @@ static const struct {
     {"usb-storage", QDEV_TYPE_OTHER_BUS, "usb-bus"},
     {"scsi-hd", QDEV_TYPE_OTHER_BUS, "SCSI"},
     {"scsi-cd", QDEV_TYPE_OTHER_BUS, "SCSI"},
+    {"isa-serial", QDEV_TYPE_OTHER_BUS, "ISA"},
+    {"isa-parallel", QDEV_TYPE_OTHER_BUS, "ISA"},
+    {"ide-hd", QDEV_TYPE_OTHER_BUS, "IDE"},
+    {"ide-cd", QDEV_TYPE_OTHER_BUS, "IDE"},
 };
 
 enum qdev_type_kind qdev_type_kind(const char *name, const char **bus)
@@ -75,6 +162,18 @@ enum qdev_type_kind qdev_type_kind(const char *name, const char **bus)
         }
     }
     return QDEV_TYPE_UNKNOWN;
+}
+
+/* QOM properties every device has that cannot be set ("Property 'X.type' is not writable"). */
+static const char *const readonly_props[] = {"type", "parent_bus", "hotpluggable"};
+
+bool qdev_prop_readonly(const struct qdev_driver *drv, const char *name)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(readonly_props); i++)
+        if (streq(readonly_props[i], name))
+            return true;
+    /* virtio-*-pci devices have their virtio device as a child property. */
+    return drv->virtio && streq(name, "virtio-backend");
 }
 
 #define PCI_OPT(f) offsetof(struct pci_dev_opts, f)
@@ -301,15 +400,8 @@ static int prop_parse(const struct qdev_driver *drv, const struct qdev_prop *p, 
         const char *user = NULL;
         int r = env && env->drive_lookup ? env->drive_lookup(env->opaque, value, &user) : -ENOENT;
 
-        if (r == -EBUSY)
-            return error_conflict(
-                err,
-                "Permission conflict on node '%s': permissions 'write' are both required by "
-                "block device '/machine/peripheral/%s/virtio-backend' (uses node '%s' as 'root' "
-                "child) and unshared by block device '/machine/peripheral/%s/virtio-backend' "
-                "(uses node '%s' as 'root' child).",
-                value, user ? user : "", value, env && env->id ? env->id : "", value);
-        if (r < 0)
+        /* A node in use is refused when the device attaches to it (qdev_drive_attach). */
+        if (r < 0 && r != -EBUSY)
             return error_invalid(err, "Property '%s.%s' can't find value '%s'", owner(drv, p),
                                  p->name, value);
         return set_str((char **)field, value);
@@ -324,6 +416,8 @@ int qdev_prop_set(const struct qdev_driver *drv, void *opts, const char *name, c
     const struct qdev_prop *p = qdev_prop_find(drv, name);
 
     if (!p) {
+        if (qdev_prop_readonly(drv, name))
+            return error_invalid(err, "Property '%s.%s' is not writable", drv->name, name);
         error_invalid(err, "Property '%s.%s' not found", drv->name, name);
         return -ENOENT;
     }
@@ -346,6 +440,14 @@ int qdev_opts_new(const struct qdev_driver *drv, void **ret)
         }
         /* Defaults are ours and valid; a failure here is a table bug. */
         if (prop_parse(drv, p, opts, p->defval, NULL, NULL) < 0) {
+            qdev_opts_free(drv, opts);
+            return -EINVAL;
+        }
+    }
+    /* A variant's own defaults (QEMU's instance_init), e.g. transitional virtio. */
+    for (const struct qdev_default *d = drv->defaults; d && d->name; d++) {
+        p = qdev_prop_find(drv, d->name);
+        if (!p || prop_parse(drv, p, opts, d->value, NULL, NULL) < 0) {
             qdev_opts_free(drv, opts);
             return -EINVAL;
         }
@@ -429,6 +531,24 @@ static int64_t builtin_rom_bytes(const char *name)
     return -1;
 }
 
+int qdev_drive_attach(const struct qdev_env *env, const char *drive, struct error *err)
+{
+    const char *user = NULL;
+    int r = env->drive_lookup ? env->drive_lookup(env->opaque, drive, &user) : -ENOENT;
+
+    if (r == -EBUSY)
+        return error_conflict(
+            err,
+            "Permission conflict on node '%s': permissions 'write' are both required by block "
+            "device '/machine/peripheral/%s/virtio-backend' (uses node '%s' as 'root' child) and "
+            "unshared by block device '/machine/peripheral/%s/virtio-backend' (uses node '%s' as "
+            "'root' child).",
+            drive, user ? user : "", drive, env->id ? env->id : "", drive);
+    if (r < 0)
+        return error_invalid(err, "Drive '%s' not found", drive);
+    return 0;
+}
+
 int pci_dev_opts_apply_rom(struct pci_device *d, const struct qdev_driver *drv,
                            const struct pci_dev_opts *o, const struct qdev_env *env,
                            struct error *err)
@@ -447,16 +567,20 @@ int pci_dev_opts_apply_rom(struct pci_device *d, const struct qdev_driver *drv,
     if (builtin_rom_bytes(file) > 0) {
         bytes = (uint64_t)builtin_rom_bytes(file);
     } else {
-        struct stat st;
+        /* QEMU's get_image_size(): open the file and seek to its end. */
+        int fd = open(file, O_RDONLY | O_CLOEXEC);
+        off_t end = fd < 0 ? -1 : lseek(fd, 0, SEEK_END);
 
-        if (stat(file, &st) < 0 || !S_ISREG(st.st_mode))
+        if (fd >= 0)
+            close(fd);
+        if (end < 0)
             return error_invalid(err, "failed to find romfile \"%s\"", file);
-        if (st.st_size == 0)
+        if (end == 0)
             return error_invalid(err, "romfile \"%s\" is empty", file);
-        if ((uint64_t)st.st_size > 0x80000000ull)
+        if ((uint64_t)end > 0x80000000ull)
             return error_invalid(err, "romfile \"%s\" too large (size cannot exceed 2 GiB)",
                                  file);
-        bytes = (uint64_t)st.st_size;
+        bytes = (uint64_t)end;
     }
     size = pow2ceil(bytes);
     if (o->romsize != UINT32_MAX) {

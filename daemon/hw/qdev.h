@@ -81,6 +81,12 @@ struct qdev_env {
     const char *id;     /* the new device's id, or NULL */
 };
 
+/* A property default a driver variant sets over the table's (QEMU's instance_init). */
+struct qdev_default {
+    const char *name;
+    const char *value;
+};
+
 struct qdev_driver {
     const char *name;     /* "virtio-net-pci" */
     const char *desc;     /* QEMU's description, for help */
@@ -92,24 +98,35 @@ struct qdev_driver {
     size_t opts_size;     /* sizeof the options structure (starts with struct pci_dev_opts) */
     const char *default_romfile; /* QEMU's romfile default, NULL = none */
     bool express;         /* a native PCIe device (config space 4 KiB on any bus) */
+    bool virtio;          /* a virtio-pci device (has a virtio-backend child) */
+    const struct qdev_default *defaults; /* variant defaults, ending with {0}; may be NULL */
+    uint16_t device_id;   /* variants of one model that differ in their PCI device ID */
     /*
      * Build the device: config space, BARs, capabilities, register state.
-     * @opts: the parsed options; @env: as above. On success *ret is a device with cls, ids and
-     * masks set and not yet on a bus. Returns 0 or -errno with `err` set.
+     * @drv: this driver (or the variant being built); @opts: the parsed options; @env: as
+     * above. On success *ret is a device with cls, name, ids and masks set, not on a bus. Returns 0 or -errno with `err` set.
      */
-    int (*realize)(const void *opts, const struct qdev_env *env, struct pci_device **ret,
-                   struct error *err);
+    int (*realize)(const struct qdev_driver *drv, const void *opts, const struct qdev_env *env,
+                   struct pci_device **ret, struct error *err);
 };
 
 /* The drivers pcid models (each defined by its model's file). */
-extern const struct qdev_driver e1000_driver;
-extern const struct qdev_driver virtio_blk_pci_driver;
-extern const struct qdev_driver virtio_net_pci_driver;
+extern const struct qdev_driver e1000_driver, e1000_82544gc_driver, e1000_82545em_driver;
+extern const struct qdev_driver virtio_blk_pci_driver, virtio_blk_pci_transitional_driver,
+    virtio_blk_pci_non_transitional_driver;
+extern const struct qdev_driver virtio_net_pci_driver, virtio_net_pci_transitional_driver,
+    virtio_net_pci_non_transitional_driver;
 
 /* The registry: every user-creatable driver pcid models. */
 const struct qdev_driver *qdev_driver_find(const char *name);
 /* Iterate: index 0.. until NULL. */
 const struct qdev_driver *qdev_driver_at(size_t i);
+
+/* The driver an alias names ("virtio-net" → "virtio-net-pci"), or `name` itself. */
+const char *qdev_driver_alias(const char *name);
+
+/* True for QOM properties a device has but nobody may set ("type", "virtio-backend"). */
+bool qdev_prop_readonly(const struct qdev_driver *drv, const char *name);
 
 /*
  * qdev_type_kind() - what QEMU would say of a type name pcid does not model as a driver:
@@ -158,6 +175,12 @@ int qdev_prop_get(const struct qdev_prop *p, const void *opts, char *buf, size_t
 /* Parsers shared with other callers (machine description, HMP). Return 0 or -EINVAL. */
 int qdev_parse_bool(const char *s, bool *out);
 int qdev_parse_mac(const char *s, uint8_t mac[6]);
+
+/*
+ * qdev_drive_attach() - a block device's check when it attaches to its node: refused with
+ * QEMU's "Permission conflict on node ..." while another device uses it. Returns 0 or -EBUSY.
+ */
+int qdev_drive_attach(const struct qdev_env *env, const char *drive, struct error *err);
 
 /*
  * pci_dev_opts_apply_rom() - register the expansion ROM BAR per romfile/rombar/romsize, as

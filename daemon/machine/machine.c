@@ -111,6 +111,15 @@ const struct machine_foreign_bus *machine_find_foreign_bus(const struct machine 
     return NULL;
 }
 
+const struct machine_foreign_bus *machine_find_foreign_bus_type(const struct machine *m,
+                                                                const char *type)
+{
+    for (const struct machine_foreign_bus *f = m->type->foreign_buses; f && f->name; f++)
+        if (streq(f->type, type))
+            return f;
+    return NULL;
+}
+
 struct machine_dev *machine_find_device(const struct machine *m, const char *id)
 {
     if (!id)
@@ -190,7 +199,7 @@ int machine_add_device(struct machine *m, struct pci_bus *bus, uint8_t devfn,
     md->pci = d;
     md->drv = drv;
     md->opts = opts;
-    md->virtio_backend = drv == &virtio_net_pci_driver || drv == &virtio_blk_pci_driver;
+    md->virtio_backend = drv->virtio;
     md->props = calloc(n ? n : 1, sizeof(*md->props));
     if (!md->props)
         goto nomem;
@@ -268,60 +277,69 @@ static void remove_one(struct machine *m, struct machine_dev *md)
     free(path);
 }
 
-void machine_unplug_complete(struct machine *m, struct machine_dev *md)
+void machine_eject_slot(struct machine *m, struct pci_bus *bus, unsigned slot)
 {
-    struct pci_bus *bus = md->pci->bus;
-    unsigned slot = PCI_SLOT_OF(md->pci->devfn);
     struct machine_dev *list[PCI_FUNC_MAX];
     unsigned n = 0;
 
-    /* Function 0 takes the whole slot with it (QEMU's ACPI and PCIe hotplug do the same). */
-    if (PCI_FUNC_OF(md->pci->devfn) == 0 && bus) {
-        for (unsigned fn = 0; fn < PCI_FUNC_MAX; fn++) {
-            struct pci_device *d = bus->devices[PCI_DEVFN_OF(slot, fn)];
-            struct machine_dev *o = d ? machine_find_pci(m, d) : NULL;
-            if (o)
-                list[n++] = o;
-        }
-    } else {
-        list[n++] = md;
-    }
+    /* Every function of the slot, newest first (QEMU walks its bus's child list, which keeps
+     * the most recently added device at the head). */
+    for (struct machine_dev *md = m->devices; md; md = md->next)
+        if (md->pci->bus == bus && PCI_SLOT_OF(md->pci->devfn) == slot && n < PCI_FUNC_MAX)
+            list[n++] = md;
 
-    for (unsigned i = 0; i < n; i++) {
-        if (list[i]->virtio_backend && m->events.device_deleted) {
+    while (n--) {
+        struct machine_dev *md = list[n];
+
+        if (md->virtio_backend && m->events.device_deleted) {
             char *child = NULL;
-            if (asprintf(&child, "%s/virtio-backend", list[i]->path) >= 0) {
+            if (asprintf(&child, "%s/virtio-backend", md->path) >= 0) {
                 m->events.device_deleted(m->events.opaque, NULL, child);
                 free(child);
             }
         }
-        remove_one(m, list[i]);
+        remove_one(m, md);
     }
 }
 
-/* The first device with a removal pending, in bus then devfn order (the order the hotplug
- * controllers eject on reset). */
-static struct machine_dev *first_pending(const struct machine *m)
+void machine_unplug_complete(struct machine *m, struct machine_dev *md)
 {
-    for (unsigned b = 0; b < m->n_buses; b++)
-        for (unsigned devfn = 0; devfn < PCI_DEVFN_MAX; devfn++) {
-            struct pci_device *d = m->buses[b]->devices[devfn];
-            if (d && d->unplug_pending)
-                return machine_find_pci(m, d);
-        }
-    return NULL;
+    machine_eject_slot(m, md->pci->bus, PCI_SLOT_OF(md->pci->devfn));
+}
+
+static bool slot_pending(const struct pci_bus *bus, unsigned slot)
+{
+    for (unsigned fn = 0; fn < PCI_FUNC_MAX; fn++) {
+        const struct pci_device *d = bus->devices[PCI_DEVFN_OF(slot, fn)];
+        if (d && d->unplug_pending)
+            return true;
+    }
+    return false;
 }
 
 void machine_reset(struct machine *m)
 {
     struct machine_dev *md;
 
-    /* Finish pending removals first; each removal may take a whole slot. */
-    while ((md = first_pending(m)))
-        machine_unplug_complete(m, md);
+    /* Finish pending removals first, slot by slot in ascending order, as the hotplug
+     * controllers do on reset; a slot goes whole. */
+    for (unsigned b = 0; b < m->n_buses; b++)
+        for (unsigned slot = 0; slot < PCI_SLOT_MAX; slot++)
+            if (slot_pending(m->buses[b], slot))
+                machine_eject_slot(m, m->buses[b], slot);
     for (md = m->devices; md; md = md->next) {
         pthread_mutex_lock(&md->pci->lock);
         pci_dev_reset(md->pci);
         pthread_mutex_unlock(&md->pci->lock);
     }
+}
+
+void machine_start(struct machine *m)
+{
+    for (struct machine_dev *md = m->devices; md; md = md->next) {
+        pthread_mutex_lock(&md->pci->lock);
+        pci_dev_reset(md->pci);
+        pthread_mutex_unlock(&md->pci->lock);
+    }
+    m->started = true;
 }

@@ -126,6 +126,9 @@ struct machine_dev *machine_find_pci(const struct machine *m, const struct pci_d
 struct machine_dev *machine_find_bdf(const struct machine *m, uint8_t bus, uint8_t devfn);
 const struct machine_foreign_bus *machine_find_foreign_bus(const struct machine *m,
                                                            const char *name);
+/* The bus QEMU would pick for a device needing bus type `type` ("ISA", "IDE"), or NULL. */
+const struct machine_foreign_bus *machine_find_foreign_bus_type(const struct machine *m,
+                                                                const char *type);
 
 /* "0000:BB:SS.F" of a device on the machine. */
 char *machine_dev_bdf(const struct machine_dev *md, char buf[PCI_BDF_STRLEN]);
@@ -146,17 +149,27 @@ int machine_add_device(struct machine *m, struct pci_bus *bus, uint8_t devfn,
                        const struct machine_prop *props, size_t n, const char *drive);
 
 /*
- * machine_unplug_complete() - remove `md` now (the guest ejected it, or a reset finished a
- * pending removal): detach, release its drive, report device_deleted (the virtio-backend child
- * first, as QEMU), free. Removing function 0 of a slot removes every function of the slot.
+ * machine_eject_slot() - the guest (or a reset) ejected slot `slot` of `bus`: every function in
+ * it is removed, newest first, whichever function the request named (QEMU's ACPI and PCIe
+ * hotplug do the same). Each is detached, its drive released, device_deleted reported (a
+ * virtio device's virtio-backend child first, as QEMU), and freed.
  */
+void machine_eject_slot(struct machine *m, struct pci_bus *bus, unsigned slot);
+
+/* machine_unplug_complete() - eject the slot `md` is in. */
 void machine_unplug_complete(struct machine *m, struct machine_dev *md);
 
 /*
- * machine_reset() - system reset: finish every pending unplug, then reset every function
- * (pci_dev_reset). Bumps the generation when devices went away.
+ * machine_reset() - system reset: eject every slot with a removal pending (ascending), then
+ * reset every function (pci_dev_reset). Bumps the generation when devices went away.
  */
 void machine_reset(struct machine *m);
+
+/*
+ * machine_start() - end of cold-plug: the power-on reset of every function (QEMU resets the
+ * machine once before it runs; no RESET event), after which adds are hot-plugs.
+ */
+void machine_start(struct machine *m);
 
 /* Number of functions on the machine, built-ins included. */
 static inline unsigned machine_device_count(const struct machine *m)

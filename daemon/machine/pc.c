@@ -9,10 +9,12 @@
 #include "../hw/pci/i440fx.h"
 #include "machine.h"
 
+/* Non-PCI buses of QEMU's pc, newest first: QEMU's search for a bus of a type finds the most
+ * recently created one (ide.1 before ide.0). */
 static const struct machine_foreign_bus pc_foreign_buses[] = {
     {"isa.0", "ISA"},
-    {"ide.0", "IDE"},
     {"ide.1", "IDE"},
+    {"ide.0", "IDE"},
     {0},
 };
 

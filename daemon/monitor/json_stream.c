@@ -24,8 +24,10 @@ void json_stream_reset(struct json_stream *s)
     s->quote = 0;
     s->escape = false;
     s->in_token = false;
+    s->in_bare = false;
     s->skipping = false;
     s->skip_depth = 0;
+    s->recovering = false;
 }
 
 void json_stream_free(struct json_stream *s)
@@ -33,31 +35,6 @@ void json_stream_free(struct json_stream *s)
     free(s->buf);
     s->buf = NULL;
     s->cap = s->len = 0;
-}
-
-static void emit(struct json_stream *s)
-{
-    size_t len = s->len;
-
-    s->len = 0;
-    s->depth = 0;
-    s->quote = 0;
-    s->escape = false;
-    s->in_token = false;
-    s->fn(s->opaque, JSON_STREAM_VALUE, s->buf, len);
-}
-
-/* Start discarding the current value: report it, then eat input until its nesting unwinds. */
-static void start_skip(struct json_stream *s, enum json_stream_event why)
-{
-    s->skipping = true;
-    s->skip_depth = s->depth;
-    s->len = 0;
-    s->fn(s->opaque, why, NULL, 0);
-    if (s->skip_depth == 0 && !s->quote) {
-        s->skipping = false;
-        s->in_token = false;
-    }
 }
 
 static int put(struct json_stream *s, char c)
@@ -77,6 +54,55 @@ static int put(struct json_stream *s, char c)
     s->buf[s->len++] = c;
     s->buf[s->len] = 0;
     return 0;
+}
+
+static void emit(struct json_stream *s)
+{
+    size_t len = s->len;
+
+    s->len = 0;
+    s->depth = 0;
+    s->quote = 0;
+    s->escape = false;
+    s->in_token = false;
+    s->in_bare = false;
+    s->fn(s->opaque, JSON_STREAM_VALUE, s->buf, len);
+}
+
+/* An integer literal that overflows int64 becomes a real (append ".0"), as QEMU reads it. */
+static int finish_bare(struct json_stream *s)
+{
+    const char *t = s->buf + s->bare_start;
+    size_t n = s->len - s->bare_start, i = t[0] == '-' ? 1 : 0, digits;
+    static const char max[] = "9223372036854775807";
+
+    s->in_bare = false;
+    if (i >= n)
+        return 0;
+    for (size_t k = i; k < n; k++)
+        if (t[k] < '0' || t[k] > '9')
+            return 0;
+    while (i < n - 1 && t[i] == '0')
+        i++;
+    digits = n - i;
+    if (digits < sizeof(max) - 1 || (digits == sizeof(max) - 1 && strncmp(t + i, max, digits) <= 0))
+        return 0;
+    if (put(s, '.') < 0 || put(s, '0') < 0)
+        return -ENOMEM;
+    return 0;
+}
+
+/* Start discarding the current value: report it, then eat input until its nesting unwinds. */
+static void start_skip(struct json_stream *s, enum json_stream_event why)
+{
+    s->skipping = true;
+    s->skip_depth = s->depth;
+    s->len = 0;
+    s->fn(s->opaque, why, NULL, 0);
+    if (s->skip_depth == 0 && !s->quote) {
+        s->skipping = false;
+        s->in_token = false;
+    }
 }
 
 static bool is_delim(char c)
@@ -119,8 +145,25 @@ int json_stream_feed(struct json_stream *s, const char *data, size_t n)
             skip_char(s, c);
             continue;
         }
+        if (s->recovering) {
+            if (!isspace((unsigned char)c) && !strchr("{}[],:", c))
+                continue;
+            s->recovering = false;
+        }
+        if (s->in_bare && !s->quote && is_delim(c) && finish_bare(s) < 0) {
+            json_stream_reset(s);
+            return -ENOMEM;
+        }
 
-        if (s->quote) {
+        if (s->quote && (unsigned char)c < 0x20) {
+            /* A raw control character cannot be in a JSON string: a lexical error. */
+            r = put(s, c);
+            if (r == 0) {
+                emit(s);
+                s->recovering = true;
+                continue;
+            }
+        } else if (s->quote) {
             if (s->escape) {
                 s->escape = false;
                 /* \' is an escaped quote in a single-quoted string; JSON does not know it. */
@@ -179,6 +222,10 @@ int json_stream_feed(struct json_stream *s, const char *data, size_t n)
         } else {
             if (s->depth == 0)
                 s->in_token = true;
+            if (!s->in_bare) {
+                s->in_bare = true;
+                s->bare_start = s->len;
+            }
             r = put(s, c);
         }
 

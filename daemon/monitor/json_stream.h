@@ -8,7 +8,10 @@
  * jansson can parse: QEMU's single-quoted strings ('abc') are rewritten as double-quoted ones.
  * A closer with nothing open, or one that does not match, ends the value at once (the parser
  * then reports the error), as does a value over the size or nesting limit, after which input is
- * skipped until the value's nesting unwinds. Nothing in the input can make it allocate more
+ * skipped until the value's nesting unwinds. A control character inside a string is a lexical
+ * error, as in QEMU's lexer: what was collected is handed on (and fails to parse), then input is
+ * skipped up to the next whitespace or structural character. An integer too large for int64 is
+ * rewritten as a real, since QEMU parses such numbers as doubles. Nothing in the input can make it allocate more
  * than the size limit plus one read.
  *
  * Threads: one stream per connection, used by one thread.
@@ -39,6 +42,9 @@ struct json_stream {
     char quote;         /* 0, '"' or '\'' while in a string */
     bool escape;        /* previous char was a backslash inside a string */
     bool in_token;      /* inside a top-level bare token (number, keyword) */
+    bool in_bare;       /* inside a bare token at any depth */
+    size_t bare_start;  /* where it starts in buf */
+    bool recovering;    /* after a lexical error: skipping to whitespace or a structural char */
     bool skipping;      /* discarding an oversized value */
     int skip_depth;
     json_stream_fn fn;

@@ -255,7 +255,8 @@ static void on_value(void *opaque, enum json_stream_event ev, const char *text, 
         send_error(cl, "GenericError", desc, NULL);
         return;
     }
-    req = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+    /* QEMU's parser refuses duplicate keys, like jansson with this flag. */
+    req = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &jerr);
     if (!req) {
         snprintf(desc, sizeof(desc), "JSON parse error, %s", jerr.text);
         send_error(cl, "GenericError", desc, NULL);

@@ -154,7 +154,7 @@ static json_t *parse_body(struct MHD_Connection *c, struct req *rq, enum MHD_Res
                           "request body must be application/json", NULL);
         return NULL;
     }
-    v = json_loadb(rq->body ? rq->body : "", rq->len, 0, &jerr);
+    v = json_loadb(rq->body ? rq->body : "", rq->len, JSON_REJECT_DUPLICATES, &jerr);
     if (!v) {
         snprintf(desc, sizeof(desc), "JSON parse error, %s", jerr.text);
         *res = send_error(c, MHD_HTTP_BAD_REQUEST, "GenericError", desc, NULL);

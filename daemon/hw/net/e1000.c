@@ -12,7 +12,7 @@
 #include "e1000.h"
 
 #define E1000_VENDOR_ID 0x8086
-#define E1000_DEVICE_ID 0x100e /* 82540EM */
+#define E1000_DEVICE_ID 0x100e /* 82540EM; 82544GC is 0x100d, 82545EM 0x100f */
 #define E1000_REVISION  0x03
 #define E1000_MMIO_SIZE 0x20000
 #define E1000_IO_SIZE   0x40
@@ -51,8 +51,8 @@ static const struct pci_dev_class e1000_class = {
 
 static unsigned default_mac_index;
 
-static int e1000_realize(const void *opts, const struct qdev_env *env, struct pci_device **ret,
-                         struct error *err)
+static int e1000_realize(const struct qdev_driver *drv, const void *opts,
+                         const struct qdev_env *env, struct pci_device **ret, struct error *err)
 {
     const struct e1000_opts *o = opts;
     struct e1000 *s = calloc(1, sizeof(*s));
@@ -66,7 +66,10 @@ static int e1000_realize(const void *opts, const struct qdev_env *env, struct pc
         free(s);
         return error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL, "out of memory");
     }
-    pci_dev_set_ids(d, E1000_VENDOR_ID, E1000_DEVICE_ID, E1000_REVISION, 0x020000);
+    d->name = drv->name;
+    pci_dev_set_ids(d, E1000_VENDOR_ID, drv->device_id, E1000_REVISION, 0x020000);
+    /* QEMU's e1000 realize sets a 16-dword cache line; a reset clears it like any other. */
+    d->config[PCI_CACHE_LINE_SIZE] = 0x10;
     pci_dev_set_subsystem(d, 0x1af4, 0x1100);
     pci_dev_set_irq_pin(d, 1);
 
@@ -85,7 +88,7 @@ static int e1000_realize(const void *opts, const struct qdev_env *env, struct pc
         pci_dev_destroy(d);
         return error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL, "e1000 BARs");
     }
-    r = pci_dev_opts_apply_rom(d, &e1000_driver, &o->pci, env, err);
+    r = pci_dev_opts_apply_rom(d, drv, &o->pci, env, err);
     if (r < 0) {
         pci_dev_destroy(d);
         return r;
@@ -96,13 +99,15 @@ static int e1000_realize(const void *opts, const struct qdev_env *env, struct pc
 
 static const struct qdev_prop *const e1000_prop_tables[] = {e1000_props};
 
-const struct qdev_driver e1000_driver = {
-    .name = "e1000",
-    .desc = "Intel Gigabit Ethernet",
-    .category = "Network devices",
-    .prop_tables = e1000_prop_tables,
-    .n_prop_tables = ARRAY_SIZE(e1000_prop_tables),
-    .opts_size = sizeof(struct e1000_opts),
-    .default_romfile = "efi-e1000.rom",
-    .realize = e1000_realize,
-};
+/* QEMU's three e1000 models differ in their PCI device ID (Intel 8254x family). */
+#define E1000_DRIVER(_name, _id)                                                                   \
+    {                                                                                              \
+        .name = _name, .desc = "Intel Gigabit Ethernet", .category = "Network devices",            \
+        .prop_tables = e1000_prop_tables, .n_prop_tables = ARRAY_SIZE(e1000_prop_tables),          \
+        .opts_size = sizeof(struct e1000_opts), .default_romfile = "efi-e1000.rom",                \
+        .device_id = _id, .realize = e1000_realize,                                                \
+    }
+
+const struct qdev_driver e1000_driver = E1000_DRIVER("e1000", E1000_DEVICE_ID);
+const struct qdev_driver e1000_82544gc_driver = E1000_DRIVER("e1000-82544gc", 0x100d);
+const struct qdev_driver e1000_82545em_driver = E1000_DRIVER("e1000-82545em", 0x100f);

@@ -118,6 +118,7 @@ struct pci_device {
 
     /* Identity and management. */
     const struct pci_dev_class *cls;
+    const char *name;   /* QEMU type name shown in messages ("virtio-net-pci", "PIIX3") */
     char *id;           /* the user's id (qdev id); NULL for built-in functions */
     bool multifunction; /* the user asked for multifunction=on (header type bit 7) */
     bool hotpluggable;  /* may be removed with device_del */

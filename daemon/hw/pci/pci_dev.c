@@ -23,6 +23,7 @@ int pci_dev_init(struct pci_device *d, const struct pci_dev_class *cls, uint32_t
         return -EINVAL;
 
     d->cls = cls;
+    d->name = cls ? cls->name : NULL;
     d->config_size = config_size;
     d->config = calloc(1, config_size);
     d->wmask = calloc(1, config_size);

@@ -99,8 +99,9 @@ static const struct pci_dev_class virtio_blk_pci_class = {
     .destroy = blk_pci_destroy,
 };
 
-static int virtio_blk_realize(const void *opts, const struct qdev_env *env,
-                              struct pci_device **ret, struct error *err)
+static int virtio_blk_realize(const struct qdev_driver *drv, const void *opts,
+                              const struct qdev_env *env, struct pci_device **ret,
+                              struct error *err)
 {
     const struct virtio_blk_opts *o = opts;
     struct virtio_blk_pci *b;
@@ -126,6 +127,9 @@ static int virtio_blk_realize(const void *opts, const struct qdev_env *env,
                              o->queue_size, VIRTIO_QUEUE_MAX);
     if (nq > VIRTIO_QUEUE_MAX)
         return error_invalid(err, "num-queues property must be <= %d", VIRTIO_QUEUE_MAX);
+    r = qdev_drive_attach(env, o->drive, err);
+    if (r < 0)
+        return r;
 
     f |= (1ull << VIRTIO_BLK_F_SEG_MAX) | (1ull << VIRTIO_BLK_F_GEOMETRY) |
          (1ull << VIRTIO_BLK_F_TOPOLOGY) | (1ull << VIRTIO_BLK_F_BLK_SIZE) |
@@ -165,8 +169,9 @@ static int virtio_blk_realize(const void *opts, const struct qdev_env *env,
     p.default_vectors = nq + 1u;
     b->vp.config = b->cfg;
 
-    r = virtio_pci_realize(&b->vp, &virtio_blk_pci_driver, &o->vpci, &p, env, err);
+    r = virtio_pci_realize(&b->vp, drv, &o->vpci, &p, env, err);
     b->vp.pci.cls = &virtio_blk_pci_class;
+    b->vp.pci.name = drv->name;
     if (r < 0) {
         if (b->vp.pci.config) {
             pci_dev_destroy(&b->vp.pci);
@@ -190,12 +195,16 @@ const char *virtio_blk_drive(const struct pci_device *d)
 
 static const struct qdev_prop *const blk_prop_tables[] = {virtio_blk_props, virtio_pci_props};
 
-const struct qdev_driver virtio_blk_pci_driver = {
-    .name = "virtio-blk-pci",
-    .category = "Storage devices",
-    .prop_tables = blk_prop_tables,
-    .n_prop_tables = ARRAY_SIZE(blk_prop_tables),
-    .opts_size = sizeof(struct virtio_blk_opts),
-    .default_romfile = NULL,
-    .realize = virtio_blk_realize,
-};
+#define VIRTIO_BLK_DRIVER(_name, _defaults)                                                        \
+    {                                                                                              \
+        .name = _name, .category = "Storage devices", .prop_tables = blk_prop_tables,              \
+        .n_prop_tables = ARRAY_SIZE(blk_prop_tables), .opts_size = sizeof(struct virtio_blk_opts),  \
+        .default_romfile = NULL, .virtio = true, .defaults = _defaults,                            \
+        .realize = virtio_blk_realize,                                                             \
+    }
+
+const struct qdev_driver virtio_blk_pci_driver = VIRTIO_BLK_DRIVER("virtio-blk-pci", NULL);
+const struct qdev_driver virtio_blk_pci_transitional_driver =
+    VIRTIO_BLK_DRIVER("virtio-blk-pci-transitional", virtio_pci_transitional_defaults);
+const struct qdev_driver virtio_blk_pci_non_transitional_driver =
+    VIRTIO_BLK_DRIVER("virtio-blk-pci-non-transitional", virtio_pci_non_transitional_defaults);

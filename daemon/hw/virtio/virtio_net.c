@@ -141,8 +141,9 @@ static const struct pci_dev_class virtio_net_pci_class = {
 /* The MAC QEMU gives a NIC without one: 52:54:00:12:34:56, then :57, ... per NIC. */
 static unsigned default_mac_index;
 
-static int virtio_net_realize(const void *opts, const struct qdev_env *env,
-                              struct pci_device **ret, struct error *err)
+static int virtio_net_realize(const struct qdev_driver *drv, const void *opts,
+                              const struct qdev_env *env, struct pci_device **ret,
+                              struct error *err)
 {
     const struct virtio_net_opts *o = opts;
     struct virtio_net_pci *n;
@@ -202,8 +203,9 @@ static int virtio_net_realize(const void *opts, const struct qdev_env *env,
     p.default_vectors = 4; /* 2 * queue pairs + 2 */
     n->vp.config = n->cfg;
 
-    r = virtio_pci_realize(&n->vp, &virtio_net_pci_driver, &o->vpci, &p, env, err);
+    r = virtio_pci_realize(&n->vp, drv, &o->vpci, &p, env, err);
     n->vp.pci.cls = &virtio_net_pci_class;
+    n->vp.pci.name = drv->name;
     if (r < 0) {
         if (n->vp.pci.config)
             pci_dev_destroy(&n->vp.pci);
@@ -221,13 +223,16 @@ static int virtio_net_realize(const void *opts, const struct qdev_env *env,
 
 static const struct qdev_prop *const net_prop_tables[] = {virtio_net_props, virtio_pci_props};
 
-const struct qdev_driver virtio_net_pci_driver = {
-    .name = "virtio-net-pci",
-    .desc = NULL,
-    .category = "Network devices",
-    .prop_tables = net_prop_tables,
-    .n_prop_tables = ARRAY_SIZE(net_prop_tables),
-    .opts_size = sizeof(struct virtio_net_opts),
-    .default_romfile = "efi-virtio.rom",
-    .realize = virtio_net_realize,
-};
+#define VIRTIO_NET_DRIVER(_name, _defaults)                                                        \
+    {                                                                                              \
+        .name = _name, .category = "Network devices", .prop_tables = net_prop_tables,              \
+        .n_prop_tables = ARRAY_SIZE(net_prop_tables), .opts_size = sizeof(struct virtio_net_opts),  \
+        .default_romfile = "efi-virtio.rom", .virtio = true, .defaults = _defaults,                \
+        .realize = virtio_net_realize,                                                             \
+    }
+
+const struct qdev_driver virtio_net_pci_driver = VIRTIO_NET_DRIVER("virtio-net-pci", NULL);
+const struct qdev_driver virtio_net_pci_transitional_driver =
+    VIRTIO_NET_DRIVER("virtio-net-pci-transitional", virtio_pci_transitional_defaults);
+const struct qdev_driver virtio_net_pci_non_transitional_driver =
+    VIRTIO_NET_DRIVER("virtio-net-pci-non-transitional", virtio_pci_non_transitional_defaults);

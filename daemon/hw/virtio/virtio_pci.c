@@ -47,6 +47,12 @@ const struct qdev_prop virtio_pci_props[] = {
     {0},
 };
 
+/* QEMU's virtio_pci_transitional_instance_init / _non_transitional_instance_init. */
+const struct qdev_default virtio_pci_transitional_defaults[] = {
+    {"disable-legacy", "off"}, {"disable-modern", "off"}, {0}};
+const struct qdev_default virtio_pci_non_transitional_defaults[] = {
+    {"disable-legacy", "on"}, {"disable-modern", "off"}, {0}};
+
 static bool legacy_enabled(const struct virtio_pci_opts *o, const struct qdev_env *env)
 {
     bool pcie_port = env->express_bus && !env->root_bus;

@@ -71,6 +71,9 @@ struct virtio_pci_opts {
 
 /* The property rows every virtio-pci driver appends to its own (ends with {0}). */
 extern const struct qdev_prop virtio_pci_props[];
+/* Defaults of the -transitional and -non-transitional driver variants. */
+extern const struct qdev_default virtio_pci_transitional_defaults[];
+extern const struct qdev_default virtio_pci_non_transitional_defaults[];
 /* Defaults of the transport feature bits (VIRTIO_RING_F_INDIRECT_DESC, ...). */
 #define VIRTIO_PCI_TRANSPORT_FEATURES_MASK                                                         \
     ((1ull << VIRTIO_RING_F_INDIRECT_DESC) | (1ull << VIRTIO_RING_F_EVENT_IDX) |                   \

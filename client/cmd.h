@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd.h — helpers the command files (commands.c, control.c) share. Errors follow pcictl.h.
+ */
+#ifndef PCICTL_CMD_H
+#define PCICTL_CMD_H
+
+#include "pcictl.h"
+
+/*
+ * cmd_bad_option() - report getopt_long()'s complaint `c` ('?' unknown option, ':' missing
+ * value) about command `cmd`. Returns -EINVAL.
+ */
+int cmd_bad_option(const char *cmd, int c, char **argv);
+
+/*
+ * cmd_simple_args() - parse the options of a command that has only --json and --help, and
+ * check it has between `min` and `max` positional arguments.
+ * Returns the index of the first positional argument (>= 1), 0 when --help was printed (the
+ * command is done), or -EINVAL.
+ */
+int cmd_simple_args(struct pcictl *ctl, int argc, char **argv, int min, int max);
+
+/*
+ * cmd_request() - `method` `path` with optional JSON `body`, expecting a 2xx JSON reply.
+ * Returns 0 with *ret (new reference) and, if `status` is not NULL, the HTTP status; or
+ * -ENOTCONN, -EREMOTEIO, -EPROTO, -EBADMSG, -ENOMEM (messages printed).
+ */
+int cmd_request(struct pcictl *ctl, const char *method, const char *path, json_t *body,
+                long *status, json_t **ret);
+
+/*
+ * cmd_device_path() - "/v1/devices/<dev><suffix>" with `dev` (an id or BDF) escaped.
+ * Returns a malloc'd string, or NULL if out of memory.
+ */
+char *cmd_device_path(const char *dev, const char *suffix);
+
+#endif
