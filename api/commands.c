@@ -41,12 +41,9 @@ static const struct api_arg args_hmp[] = {
     {"command-line", ARG_STR, false}, {"cpu-index", ARG_INT, true}, {0}};
 static const struct api_arg args_caps[] = {{"enable", ARG_ARRAY, true}, {0}};
 static const struct api_arg args_id_bdf[] = {{"id", ARG_STR, true}, {"bdf", ARG_STR, true}, {0}};
-static const struct api_arg args_blockdev_add[] = {{"driver", ARG_STR, false},
-                                                   {"node-name", ARG_STR, true},
-                                                   {"size", ARG_INT, true},
-                                                   {"read-zeroes", ARG_BOOL, true},
-                                                   {"latency-ns", ARG_INT, true},
-                                                   {0}};
+static const struct api_arg args_blockdev_add[] = {
+    {"driver", ARG_STR, false},      {"node-name", ARG_STR, true},  {"size", ARG_INT, true},
+    {"read-zeroes", ARG_BOOL, true}, {"latency-ns", ARG_INT, true}, {0}};
 static const struct api_arg args_blockdev_del[] = {{"node-name", ARG_STR, false}, {0}};
 static const struct api_arg args_query_nodes[] = {{"flat", ARG_BOOL, true}, {0}};
 static const struct api_arg args_typename[] = {{"typename", ARG_STR, false}, {0}};
@@ -143,7 +140,8 @@ static int check_args(const struct api_arg *spec, json_t *args, struct error *er
                                  type_name(a->type));
     }
     if (args) {
-        json_object_foreach(args, key, v) {
+        json_object_foreach(args, key, v)
+        {
             bool known = false;
             for (const struct api_arg *a = spec; a->name && !known; a++)
                 known = streq(a->name, key);
@@ -347,9 +345,9 @@ static int cmd_query_version(struct api *api, json_t *args, json_t **ret, struct
     (void)api;
     (void)args;
     (void)err;
-    *ret = json_pack("{s:{s:i,s:i,s:i},s:s}", "qemu", "major", PCID_VERSION_MAJOR, "minor",
-                     PCID_VERSION_MINOR, "micro", PCID_VERSION_MICRO, "package",
-                     "pcid " PCID_VERSION);
+    *ret =
+        json_pack("{s:{s:i,s:i,s:i},s:s}", "qemu", "major", PCID_VERSION_MAJOR, "minor",
+                  PCID_VERSION_MINOR, "micro", PCID_VERSION_MICRO, "package", "pcid " PCID_VERSION);
     return 0;
 }
 
@@ -359,8 +357,8 @@ static int cmd_query_status(struct api *api, json_t *args, json_t **ret, struct 
 
     (void)args;
     (void)err;
-    *ret = json_pack("{s:s,s:b,s:b}", "status", running ? "running" : "prelaunch", "singlestep",
-                     0, "running", running);
+    *ret = json_pack("{s:s,s:b,s:b}", "status", running ? "running" : "prelaunch", "singlestep", 0,
+                     "running", running);
     return 0;
 }
 
@@ -373,9 +371,9 @@ static int cmd_query_machines(struct api *api, json_t *args, json_t **ret, struc
     (void)args;
     (void)err;
     for (size_t i = 0; (t = machine_type_at(i)); i++) {
-        json_t *o = json_pack("{s:s,s:i,s:b,s:b,s:b,s:b}", "name", t->name, "cpu-max", 1,
-                              "hotpluggable-cpus", 0, "numa-mem-supported", 0, "deprecated", 0,
-                              "acpi", 1);
+        json_t *o =
+            json_pack("{s:s,s:i,s:b,s:b,s:b,s:b}", "name", t->name, "cpu-max", 1,
+                      "hotpluggable-cpus", 0, "numa-mem-supported", 0, "deprecated", 0, "acpi", 1);
         if (t->alias)
             json_object_set_new(o, "alias", json_string(t->alias));
         if (t->is_default)
@@ -392,8 +390,8 @@ static int cmd_system_reset(struct api *api, json_t *args, json_t **ret, struct 
     (void)ret;
     (void)err;
     /* QEMU reports the reset first, then the removals it completes. */
-    api_emit_event(api, "RESET", json_pack("{s:b,s:s}", "guest", 0, "reason",
-                                           "host-qmp-system-reset"));
+    api_emit_event(api, "RESET",
+                   json_pack("{s:b,s:s}", "guest", 0, "reason", "host-qmp-system-reset"));
     machine_reset(api->m);
     return 0;
 }

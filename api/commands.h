@@ -71,8 +71,8 @@ bool api_has_command(const char *name);
  * new function's "0000:BB:SS.F" and *id its id (or NULL). `dry_run` checks everything and
  * computes the address without changing the machine.
  */
-int api_device_add_full(struct api *api, json_t *args, bool dry_run, char bdf[13],
-                        json_t **ret, struct error *err);
+int api_device_add_full(struct api *api, json_t *args, bool dry_run, char bdf[13], json_t **ret,
+                        struct error *err);
 
 /*
  * api_device_add_spec() - device_add from QEMU -device text "driver,key=value,..." (HMP and

@@ -70,7 +70,8 @@ static int json_to_text(json_t *args, struct text_args *t, bool *has_id)
     *has_id = false;
     if (!args)
         return 0;
-    json_object_foreach(args, key, v) {
+    json_object_foreach(args, key, v)
+    {
         const char *text = NULL;
 
         if (streq(key, "id")) {
@@ -164,22 +165,25 @@ static int placement_error(enum pci_place_result r, const struct pci_place *p, c
         return error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_CONFLICT,
                           "PCI: no slot/function available for %s, all in use or reserved", drv);
     case PCI_PLACE_RESERVED:
-        return error_conflict(err, "PCI: slot %d function %d not available for %s, reserved",
-                              slot, fn, drv);
+        return error_conflict(err, "PCI: slot %d function %d not available for %s, reserved", slot,
+                              fn, drv);
     case PCI_PLACE_IN_USE:
         /* glibc prints a NULL %s as "(null)", which is what QEMU shows for built-ins. */
-        return error_conflict(err, "PCI: slot %d function %d not available for %s, in use by %s,id=%s",
-                              slot, fn, drv, p->other->name,
-                              p->other->id ? p->other->id : "(null)");
+        return error_conflict(
+            err, "PCI: slot %d function %d not available for %s, in use by %s,id=%s", slot, fn, drv,
+            p->other->name, p->other->id ? p->other->id : "(null)");
     case PCI_PLACE_FN0_PRESENT:
-        return error_conflict(err, "PCI: slot %d function 0 already occupied by %s, new func %s cannot be exposed to guest.",
-                              slot, p->other->name, drv);
+        return error_conflict(
+            err,
+            "PCI: slot %d function 0 already occupied by %s, new func %s cannot be exposed to guest.",
+            slot, p->other->name, drv);
     case PCI_PLACE_FN0_SINGLE:
-        return error_conflict(err, "PCI: single function device can't be populated in function %x.%x",
-                              slot, fn);
+        return error_conflict(
+            err, "PCI: single function device can't be populated in function %x.%x", slot, fn);
     case PCI_PLACE_FN0_POPULATED:
-        return error_conflict(err, "PCI: %x.0 indicates single function, but %x.%x is already populated.",
-                              slot, slot, p->other_fn);
+        return error_conflict(
+            err, "PCI: %x.0 indicates single function, but %x.%x is already populated.", slot, slot,
+            p->other_fn);
     }
     return error_invalid(err, "PCI: placement failed");
 }
@@ -203,8 +207,8 @@ static int device_add_text(struct api *api, struct text_args *t, bool has_id, bo
 {
     struct machine *m = api->m;
     const char *id = has_id ? text_args_get(t, "id") : NULL;
-    const char *driver = text_args_get(t, "driver") ? qdev_driver_alias(text_args_get(t, "driver"))
-                                                    : NULL;
+    const char *driver =
+        text_args_get(t, "driver") ? qdev_driver_alias(text_args_get(t, "driver")) : NULL;
     const char *busname = text_args_get(t, "bus");
     const struct qdev_driver *drv;
     const char *other_bus = NULL;

@@ -109,7 +109,8 @@ static void info_pci_device(struct sbuf *b, json_t *dev)
         sb_printf(b, "      prefetchable memory range [0x%08" PRIx64 ", 0x%08" PRIx64 "]\n",
                   jint(pf, "base"), jint(pf, "limit"));
     }
-    json_array_foreach(json_object_get(dev, "regions"), i, region) {
+    json_array_foreach(json_object_get(dev, "regions"), i, region)
+    {
         uint64_t addr = jint(region, "address"), size = jint(region, "size");
 
         sb_printf(b, "      BAR%" PRId64 ": ", (int64_t)jint(region, "bar"));
@@ -124,8 +125,7 @@ static void info_pci_device(struct sbuf *b, json_t *dev)
     sb_printf(b, "      id \"%s\"\n", json_string_value(json_object_get(dev, "qdev_id")));
     if (bridge) {
         json_t *child;
-        json_array_foreach(json_object_get(bridge, "devices"), i, child)
-            info_pci_device(b, child);
+        json_array_foreach(json_object_get(bridge, "devices"), i, child) info_pci_device(b, child);
     }
 }
 
@@ -135,9 +135,8 @@ char *hmp_info_pci_text(json_t *pci)
     json_t *bus, *dev;
     size_t i, j;
 
-    json_array_foreach(pci, i, bus)
-        json_array_foreach(json_object_get(bus, "devices"), j, dev)
-            info_pci_device(&b, dev);
+    json_array_foreach(pci, i, bus) json_array_foreach(json_object_get(bus, "devices"), j, dev)
+        info_pci_device(&b, dev);
     return sb_take(&b);
 }
 
@@ -250,8 +249,7 @@ static void device_help(struct api *api, struct sbuf *b, const char *spec)
 
 static bool wants_help(const char *spec)
 {
-    return streq(spec, "help") || streq(spec, "?") || strstr(spec, ",help") ||
-           strstr(spec, ",?");
+    return streq(spec, "help") || streq(spec, "?") || strstr(spec, ",help") || strstr(spec, ",?");
 }
 
 /* Run one HMP line; returns the monitor's text with "\n" line ends. */

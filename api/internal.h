@@ -44,8 +44,7 @@ int api_cmd_query_pci_config(struct api *api, json_t *args, json_t **ret, struct
 int api_cmd_blockdev_add(struct api *api, json_t *args, json_t **ret, struct error *err);
 int api_cmd_blockdev_del(struct api *api, json_t *args, json_t **ret, struct error *err);
 int api_cmd_query_block_nodes(struct api *api, json_t *args, json_t **ret, struct error *err);
-int api_cmd_device_list_properties(struct api *api, json_t *args, json_t **ret,
-                                   struct error *err);
+int api_cmd_device_list_properties(struct api *api, json_t *args, json_t **ret, struct error *err);
 /* Find a device by "id" or "bdf" argument (query-pci-capabilities and friends). */
 struct machine_dev *api_find_by_id_or_bdf(struct api *api, json_t *args, struct error *err);
 

@@ -33,8 +33,10 @@ static json_t *regions(const struct pci_device *d)
             json_object_set_new(r, "type", json_string("io"));
         } else {
             json_object_set_new(r, "type", json_string("memory"));
-            json_object_set_new(r, "prefetch", json_boolean(b->type & PCI_BASE_ADDRESS_MEM_PREFETCH));
-            json_object_set_new(r, "mem_type_64", json_boolean(b->type & PCI_BASE_ADDRESS_MEM_TYPE_64));
+            json_object_set_new(r, "prefetch",
+                                json_boolean(b->type & PCI_BASE_ADDRESS_MEM_PREFETCH));
+            json_object_set_new(r, "mem_type_64",
+                                json_boolean(b->type & PCI_BASE_ADDRESS_MEM_TYPE_64));
         }
         /* QEMU reports an unmapped BAR as -1 (its PCI_BAR_UNMAPPED read as int64). */
         json_object_set_new(r, "address", json_integer((json_int_t)b->addr));
@@ -101,8 +103,8 @@ json_t *marshal_pci_device(const struct machine *m, const struct pci_device *d)
                             json_integer(le_get16(c + PCI_SUBSYSTEM_VENDOR_ID)));
     }
     o = json_pack("{s:i,s:i,s:i,s:o,s:o,s:o,s:s,s:i}", "bus", pci_bus_num(d->bus), "slot",
-                  PCI_SLOT_OF(d->devfn), "function", PCI_FUNC_OF(d->devfn), "class_info", cls,
-                  "id", id, "regions", regions(d), "qdev_id", d->id ? d->id : "", "irq_pin",
+                  PCI_SLOT_OF(d->devfn), "function", PCI_FUNC_OF(d->devfn), "class_info", cls, "id",
+                  id, "regions", regions(d), "qdev_id", d->id ? d->id : "", "irq_pin",
                   c[PCI_INTERRUPT_PIN]);
     if (c[PCI_INTERRUPT_PIN])
         json_object_set_new(o, "irq", json_integer(c[PCI_INTERRUPT_LINE]));
@@ -130,8 +132,8 @@ json_t *marshal_query_pci(const struct machine *m)
 
         if (bus->parent)
             continue; /* secondary buses appear under their bridge */
-        json_array_append_new(list, json_pack("{s:i,s:o}", "bus", pci_bus_num(bus), "devices",
-                                              bus_devices(m, bus)));
+        json_array_append_new(
+            list, json_pack("{s:i,s:o}", "bus", pci_bus_num(bus), "devices", bus_devices(m, bus)));
     }
     return list;
 }
@@ -174,8 +176,8 @@ static json_t *slot_entry(const struct machine *m, const struct pci_bus *bus, un
         json_object_set_new(f, "id", d->id ? json_string(d->id) : json_null());
         if (md) {
             char bdf[PCI_BDF_STRLEN];
-            json_object_set_new(f, "bdf", json_string(pci_bdf_format(bdf, 0, pci_bus_num(bus),
-                                                                      d->devfn)));
+            json_object_set_new(f, "bdf",
+                                json_string(pci_bdf_format(bdf, 0, pci_bus_num(bus), d->devfn)));
         }
         if (d->unplug_pending)
             json_object_set_new(f, "pending-unplug", json_true());
@@ -258,15 +260,14 @@ json_t *marshal_pci_capabilities(const struct pci_device *d)
         json_t *o;
 
         for (int k = 0; k < nf; k++) {
-            json_t *v = f[k].kind == PCI_FIELD_BOOL   ? json_boolean(f[k].u)
+            json_t *v = f[k].kind == PCI_FIELD_BOOL  ? json_boolean(f[k].u)
                         : f[k].kind == PCI_FIELD_STR ? json_string(f[k].s)
                                                      : json_integer((json_int_t)f[k].u);
             json_object_set_new(fields, f[k].name, v);
         }
         o = json_pack("{s:i,s:s,s:i,s:i,s:b,s:o}", "cap-id", caps[i].id, "name",
-                      pci_cap_name(caps[i].id, caps[i].extended), "offset", caps[i].offset,
-                      "size", pci_cap_size(d, &caps[i]), "extended", caps[i].extended, "fields",
-                      fields);
+                      pci_cap_name(caps[i].id, caps[i].extended), "offset", caps[i].offset, "size",
+                      pci_cap_size(d, &caps[i]), "extended", caps[i].extended, "fields", fields);
         if (caps[i].extended)
             json_object_set_new(o, "version", json_integer(caps[i].version));
         json_array_append_new(list, o);
@@ -288,11 +289,11 @@ json_t *marshal_device_summary(const struct machine *m, const struct machine_dev
         json_object_set_new(props, md->props[i].name, json_string(md->props[i].value));
     }
     o = json_pack("{s:s,s:s,s:s,s:i,s:i,s:i,s:b,s:b,s:b,s:s,s:o}", "bdf",
-                  pci_bdf_format(bdf, 0, pci_bus_num(d->bus), d->devfn), "driver", d->name,
-                  "bus", d->bus->name, "bus-number", pci_bus_num(d->bus), "slot",
-                  PCI_SLOT_OF(d->devfn), "function", PCI_FUNC_OF(d->devfn), "hotpluggable",
-                  d->hotpluggable, "multifunction", d->multifunction, "pending-unplug",
-                  d->unplug_pending, "path", md->path ? md->path : "", "properties", props);
+                  pci_bdf_format(bdf, 0, pci_bus_num(d->bus), d->devfn), "driver", d->name, "bus",
+                  d->bus->name, "bus-number", pci_bus_num(d->bus), "slot", PCI_SLOT_OF(d->devfn),
+                  "function", PCI_FUNC_OF(d->devfn), "hotpluggable", d->hotpluggable,
+                  "multifunction", d->multifunction, "pending-unplug", d->unplug_pending, "path",
+                  md->path ? md->path : "", "properties", props);
     json_object_set_new(o, "id", d->id ? json_string(d->id) : json_null());
     return o;
 }

@@ -164,11 +164,11 @@ int api_cmd_query_block_nodes(struct api *api, json_t *args, json_t **ret, struc
     (void)args;
     (void)err;
     for (struct backend *b = api->m->backends.head; b; b = b->next) {
-        json_t *o = json_pack("{s:s,s:s,s:b,s:b,s:s,s:i,s:{s:s,s:s,s:I}}", "node-name",
-                              b->node_name, "drv", b->driver, "ro", 0, "encrypted", 0, "file",
-                              "null-co://", "backing_file_depth", 0, "image", "filename",
-                              "null-co://", "format", b->driver, "virtual-size",
-                              (json_int_t)b->size);
+        json_t *o =
+            json_pack("{s:s,s:s,s:b,s:b,s:s,s:i,s:{s:s,s:s,s:I}}", "node-name", b->node_name, "drv",
+                      b->driver, "ro", 0, "encrypted", 0, "file", "null-co://",
+                      "backing_file_depth", 0, "image", "filename", "null-co://", "format",
+                      b->driver, "virtual-size", (json_int_t)b->size);
         json_object_set_new(o, "users", b->user ? json_pack("[s]", b->user) : json_array());
         json_array_append_new(list, o);
     }
@@ -176,8 +176,7 @@ int api_cmd_query_block_nodes(struct api *api, json_t *args, json_t **ret, struc
     return 0;
 }
 
-int api_cmd_device_list_properties(struct api *api, json_t *args, json_t **ret,
-                                   struct error *err)
+int api_cmd_device_list_properties(struct api *api, json_t *args, json_t **ret, struct error *err)
 {
     const char *name = json_string_value(json_object_get(args, "typename"));
     const struct qdev_driver *drv = qdev_driver_find(name);
@@ -214,12 +213,30 @@ static int parse_size(const char *s, json_int_t *out)
     if (errno || end == s)
         return -EINVAL;
     switch (*end) {
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    case 't': case 'T': shift = 40; end++; break;
-    case 0: break;
-    default: return -EINVAL;
+    case 'k':
+    case 'K':
+        shift = 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        shift = 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        shift = 30;
+        end++;
+        break;
+    case 't':
+    case 'T':
+        shift = 40;
+        end++;
+        break;
+    case 0:
+        break;
+    default:
+        return -EINVAL;
     }
     if (*end || v > (unsigned long long)(INT64_MAX >> shift))
         return -EINVAL;
@@ -240,7 +257,8 @@ static int blockdev_opt(void *opaque, const char *key, const char *value)
 
     if (streq(key, "size") || streq(key, "latency-ns")) {
         if (parse_size(value, &n) < 0)
-            return error_invalid(c->err, "Parameter '%s' expects a non-negative number below 2^63", key);
+            return error_invalid(c->err, "Parameter '%s' expects a non-negative number below 2^63",
+                                 key);
         return json_object_set_new(c->obj, key, json_integer(n));
     }
     if (streq(key, "read-zeroes")) {

@@ -151,7 +151,8 @@ static char *slot_functions(const json_t *fns)
 
     if (!f)
         return NULL;
-    json_array_foreach(fns, i, fn) {
+    json_array_foreach(fns, i, fn)
+    {
         const char *id = json_string_value(json_object_get(fn, "id"));
         const char *drv = json_string_value(json_object_get(fn, "driver"));
         bool pending = json_is_true(json_object_get(fn, "pending-unplug"));
@@ -175,7 +176,8 @@ static int keep_free_slots(json_t *buses)
     json_t *bus;
     size_t i;
 
-    json_array_foreach(buses, i, bus) {
+    json_array_foreach(buses, i, bus)
+    {
         json_t *slots = json_object_get(bus, "slots");
 
         for (size_t k = json_array_size(slots); k-- > 0;) {
@@ -198,10 +200,12 @@ static int print_slots(const json_t *buses)
     size_t i, k;
     int e = table_new(6, hdr, &t);
 
-    json_array_foreach(buses, i, bus) {
+    json_array_foreach(buses, i, bus)
+    {
         json_int_t busnr = int_or(bus, "bus", 0);
 
-        json_array_foreach(json_object_get(bus, "slots"), k, slot) {
+        json_array_foreach(json_object_get(bus, "slots"), k, slot)
+        {
             _cleanup_(freep) char *fns = slot_functions(json_object_get(slot, "functions"));
             const json_t *hp = json_object_get(slot, "hotpluggable");
             char where[48];
@@ -290,7 +294,8 @@ static int print_devices(const json_t *devs)
     size_t i;
     int e = table_new(4, hdr, &t);
 
-    json_array_foreach(devs, i, d) {
+    json_array_foreach(devs, i, d)
+    {
         const char *state = json_is_true(json_object_get(d, "pending-unplug"))  ? "pending-unplug"
                             : json_is_false(json_object_get(d, "hotpluggable")) ? "builtin"
                                                                                 : "plugged";
@@ -343,7 +348,8 @@ static char *cap_fields(const json_t *fields)
 
     if (!f)
         return NULL;
-    json_object_foreach((json_t *)fields, key, v) {
+    json_object_foreach((json_t *)fields, key, v)
+    {
         fputs(first ? "" : " ", f);
         first = false;
         if (json_is_boolean(v)) {
@@ -379,7 +385,8 @@ static int print_caps(const json_t *caps)
     size_t i;
     int e = table_new(5, hdr, &t);
 
-    json_array_foreach(caps, i, cap) {
+    json_array_foreach(caps, i, cap)
+    {
         _cleanup_(freep) char *fields = cap_fields(json_object_get(cap, "fields"));
         bool ext = json_is_true(json_object_get(cap, "extended"));
         const char *name = json_string_value(json_object_get(cap, "name"));

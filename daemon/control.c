@@ -60,10 +60,9 @@ static int on_wakeup(sd_event_source *s, int fd, uint32_t revents, void *userdat
     c->queue = json_array();
     pthread_mutex_unlock(&c->qlock);
 
-    json_array_foreach(batch, i, ev)
-        for (int k = 0; k < CONTROL_MAX_SUBSCRIBERS; k++)
-            if (c->subs[k].fn)
-                c->subs[k].fn(c->subs[k].opaque, ev);
+    json_array_foreach(batch, i, ev) for (int k = 0; k < CONTROL_MAX_SUBSCRIBERS;
+                                          k++) if (c->subs[k].fn) c->subs[k]
+        .fn(c->subs[k].opaque, ev);
     json_decref(batch);
     return 0;
 }

@@ -73,8 +73,16 @@ static int bad(const char *fmt, const char *arg)
 
 int options_parse(int argc, char **argv, struct pcid_options *o)
 {
-    enum { OPT_MACHINE = 256, OPT_DEVICE, OPT_BLOCKDEV, OPT_QMP, OPT_REST, OPT_GUEST, OPT_VCPUS,
-           OPT_VERSION };
+    enum {
+        OPT_MACHINE = 256,
+        OPT_DEVICE,
+        OPT_BLOCKDEV,
+        OPT_QMP,
+        OPT_REST,
+        OPT_GUEST,
+        OPT_VCPUS,
+        OPT_VERSION
+    };
     static const struct option longopts[] = {
         {"machine", required_argument, NULL, OPT_MACHINE},
         {"device", required_argument, NULL, OPT_DEVICE},

@@ -190,8 +190,7 @@ static const struct qdev_prop pci_common_props[] = {
     {"x-pcie-extcap-init", QDEV_PROP_BOOL, PCI_OPT(x_pcie_extcap_init), "on", 0, NULL, "on/off"},
     {"failover_pair_id", QDEV_PROP_STR, PCI_OPT(failover_pair_id), NULL, 0, NULL, NULL},
     {"acpi-index", QDEV_PROP_UINT32, PCI_OPT(acpi_index), "0", 0, NULL, NULL},
-    {"x-pcie-err-unc-mask", QDEV_PROP_BOOL, PCI_OPT(x_pcie_err_unc_mask), "on", 0, NULL,
-     "on/off"},
+    {"x-pcie-err-unc-mask", QDEV_PROP_BOOL, PCI_OPT(x_pcie_err_unc_mask), "on", 0, NULL, "on/off"},
     {0},
 };
 
@@ -385,8 +384,7 @@ static int prop_parse(const struct qdev_driver *drv, const struct qdev_prop *p, 
         else if (streq(value, "auto"))
             *(enum qdev_on_off_auto *)field = QDEV_AUTO;
         else
-            return error_invalid(err, "Parameter '%s' does not accept value '%s'", p->name,
-                                 value);
+            return error_invalid(err, "Parameter '%s' does not accept value '%s'", p->name, value);
         return 0;
     case QDEV_PROP_DEVFN: {
         int devfn = pci_devfn_parse(value);
@@ -515,11 +513,11 @@ static const struct {
     const char *name;
     uint32_t bytes;
 } builtin_roms[] = {
-    {"efi-e1000.rom", 249856},  {"efi-e1000e.rom", 249856}, {"efi-eepro100.rom", 247808},
-    {"efi-ne2k_pci.rom", 245760}, {"efi-pcnet.rom", 246272}, {"efi-rtl8139.rom", 249856},
-    {"efi-virtio.rom", 249344}, {"efi-vmxnet3.rom", 243712}, {"pxe-e1000.rom", 75264},
-    {"pxe-e1000e.rom", 75264},  {"pxe-eepro100.rom", 75264}, {"pxe-ne2k_pci.rom", 74752},
-    {"pxe-pcnet.rom", 74752},   {"pxe-rtl8139.rom", 75776}, {"pxe-virtio.rom", 75776},
+    {"efi-e1000.rom", 249856},    {"efi-e1000e.rom", 249856},  {"efi-eepro100.rom", 247808},
+    {"efi-ne2k_pci.rom", 245760}, {"efi-pcnet.rom", 246272},   {"efi-rtl8139.rom", 249856},
+    {"efi-virtio.rom", 249344},   {"efi-vmxnet3.rom", 243712}, {"pxe-e1000.rom", 75264},
+    {"pxe-e1000e.rom", 75264},    {"pxe-eepro100.rom", 75264}, {"pxe-ne2k_pci.rom", 74752},
+    {"pxe-pcnet.rom", 74752},     {"pxe-rtl8139.rom", 75776},  {"pxe-virtio.rom", 75776},
     {"pxe-vmxnet3.rom", 74240},
 };
 
@@ -561,7 +559,8 @@ int pci_dev_opts_apply_rom(struct pci_device *d, const struct qdev_driver *drv,
     if (!o->rombar) {
         /* QEMU loads such a ROM through fw_cfg instead of a BAR: only at start. */
         if (env->hotplug)
-            return error_invalid(err, "Hot-plugged device without ROM bar can't have an option ROM");
+            return error_invalid(err,
+                                 "Hot-plugged device without ROM bar can't have an option ROM");
         return 0;
     }
     if (builtin_rom_bytes(file) > 0) {
@@ -578,8 +577,7 @@ int pci_dev_opts_apply_rom(struct pci_device *d, const struct qdev_driver *drv,
         if (end == 0)
             return error_invalid(err, "romfile \"%s\" is empty", file);
         if ((uint64_t)end > 0x80000000ull)
-            return error_invalid(err, "romfile \"%s\" too large (size cannot exceed 2 GiB)",
-                                 file);
+            return error_invalid(err, "romfile \"%s\" too large (size cannot exceed 2 GiB)", file);
         bytes = (uint64_t)end;
     }
     size = pow2ceil(bytes);

@@ -51,20 +51,20 @@ struct qdev_mac {
 struct qdev_prop {
     const char *name;
     enum qdev_prop_type type;
-    size_t offset;       /* of the field in the driver's options structure */
-    const char *defval;  /* default, as text; NULL = zero / unset */
-    unsigned bit;        /* QDEV_PROP_BIT64 only */
-    const char *owner;   /* QEMU type named in messages; NULL = the driver */
-    const char *desc;    /* one line for `device_add DRIVER,help` */
+    size_t offset;      /* of the field in the driver's options structure */
+    const char *defval; /* default, as text; NULL = zero / unset */
+    unsigned bit;       /* QDEV_PROP_BIT64 only */
+    const char *owner;  /* QEMU type named in messages; NULL = the driver */
+    const char *desc;   /* one line for `device_add DRIVER,help` */
 };
 
 /* Options every PCI device has (QEMU's pci_props); first member of each driver's options. */
 struct pci_dev_opts {
-    int32_t addr;          /* devfn or -1 */
+    int32_t addr; /* devfn or -1 */
     bool multifunction;
-    char *romfile;         /* NULL = the driver's default ROM; "" = none */
-    uint32_t rombar;       /* 0 = no ROM BAR */
-    uint32_t romsize;      /* UINT32_MAX = from the file */
+    char *romfile;    /* NULL = the driver's default ROM; "" = none */
+    uint32_t rombar;  /* 0 = no ROM BAR */
+    uint32_t romsize; /* UINT32_MAX = from the file */
     uint32_t acpi_index;
     char *failover_pair_id;
     bool x_pcie_lnksta_dllla, x_pcie_extcap_init, x_pcie_err_unc_mask;
@@ -75,10 +75,10 @@ struct qdev_env {
     /* Returns 0 when block backend `name` exists and is free (-EBUSY: used by `*user`). */
     int (*drive_lookup)(void *opaque, const char *name, const char **user);
     void *opaque;
-    bool hotplug;       /* the device is being hot-plugged */
-    bool express_bus;   /* the target bus is PCI Express */
-    bool root_bus;      /* the target bus is a root bus (not behind a port or bridge) */
-    const char *id;     /* the new device's id, or NULL */
+    bool hotplug;     /* the device is being hot-plugged */
+    bool express_bus; /* the target bus is PCI Express */
+    bool root_bus;    /* the target bus is a root bus (not behind a port or bridge) */
+    const char *id;   /* the new device's id, or NULL */
 };
 
 /* A property default a driver variant sets over the table's (QEMU's instance_init). */
@@ -95,16 +95,17 @@ struct qdev_driver {
      * (struct pci_dev_opts) are added after them by qdev. */
     const struct qdev_prop *const *prop_tables;
     size_t n_prop_tables;
-    size_t opts_size;     /* sizeof the options structure (starts with struct pci_dev_opts) */
-    const char *default_romfile; /* QEMU's romfile default, NULL = none */
-    bool express;         /* a native PCIe device (config space 4 KiB on any bus) */
-    bool virtio;          /* a virtio-pci device (has a virtio-backend child) */
+    size_t opts_size; /* sizeof the options structure (starts with struct pci_dev_opts) */
+    const char *default_romfile;         /* QEMU's romfile default, NULL = none */
+    bool express;                        /* a native PCIe device (config space 4 KiB on any bus) */
+    bool virtio;                         /* a virtio-pci device (has a virtio-backend child) */
     const struct qdev_default *defaults; /* variant defaults, ending with {0}; may be NULL */
-    uint16_t device_id;   /* variants of one model that differ in their PCI device ID */
+    uint16_t device_id; /* variants of one model that differ in their PCI device ID */
     /*
      * Build the device: config space, BARs, capabilities, register state.
      * @drv: this driver (or the variant being built); @opts: the parsed options; @env: as
-     * above. On success *ret is a device with cls, name, ids and masks set, not on a bus. Returns 0 or -errno with `err` set.
+     * above. On success *ret is a device with cls, name, ids and masks set, not on a bus. Returns 0
+     * or -errno with `err` set.
      */
     int (*realize)(const struct qdev_driver *drv, const void *opts, const struct qdev_env *env,
                    struct pci_device **ret, struct error *err);

@@ -22,11 +22,11 @@
 
 struct backend {
     char *node_name;
-    char *driver;   /* "null-co" */
-    uint64_t size;  /* bytes */
+    char *driver;  /* "null-co" */
+    uint64_t size; /* bytes */
     bool read_zeroes;
     uint64_t latency_ns;
-    char *user;     /* id of the device using it, NULL when free */
+    char *user; /* id of the device using it, NULL when free */
     struct backend *next;
 };
 

@@ -183,9 +183,9 @@ int machine_add_builtin(struct machine *m, struct pci_device *d, uint8_t devfn)
     return 0;
 }
 
-int machine_add_device(struct machine *m, struct pci_bus *bus, uint8_t devfn,
-                       struct pci_device *d, const struct qdev_driver *drv, void *opts,
-                       const struct machine_prop *props, size_t n, const char *drive)
+int machine_add_device(struct machine *m, struct pci_bus *bus, uint8_t devfn, struct pci_device *d,
+                       const struct qdev_driver *drv, void *opts, const struct machine_prop *props,
+                       size_t n, const char *drive)
 {
     struct machine_dev *md;
     char bdf[PCI_BDF_STRLEN];

@@ -39,11 +39,11 @@ struct machine_foreign_bus {
 };
 
 struct machine_type {
-    const char *name;      /* "pc" */
-    const char *alias;     /* NULL or a second name */
-    const char *desc;      /* shown by query-machines */
+    const char *name;  /* "pc" */
+    const char *alias; /* NULL or a second name */
+    const char *desc;  /* shown by query-machines */
     bool is_default;
-    const char *root_bus;  /* "pci.0" */
+    const char *root_bus; /* "pci.0" */
     bool root_express;
     bool root_hotpluggable;
     const struct machine_foreign_bus *foreign_buses; /* ends with {0} */
@@ -63,9 +63,9 @@ struct machine_dev {
     void *opts;                    /* parsed options, owned */
     struct machine_prop *props;    /* as given, in order */
     size_t n_props;
-    char *path;                    /* "/machine/peripheral/ID", or peripheral-anon/device[N] */
-    char *drive;                   /* block node claimed, or NULL */
-    bool virtio_backend;           /* has a "virtio-backend" child (its own DEVICE_DELETED) */
+    char *path;          /* "/machine/peripheral/ID", or peripheral-anon/device[N] */
+    char *drive;         /* block node claimed, or NULL */
+    bool virtio_backend; /* has a "virtio-backend" child (its own DEVICE_DELETED) */
     struct machine_dev *next;
 };
 
@@ -84,10 +84,10 @@ struct machine {
     unsigned n_buses;
     struct machine_dev *devices; /* in order of addition, built-ins first */
     unsigned n_devices;
-    unsigned anon_index;         /* next peripheral-anon/device[N] */
+    unsigned anon_index; /* next peripheral-anon/device[N] */
     struct backend_list backends;
-    uint64_t generation;         /* bumped by every topology change */
-    bool started;                /* cold-plug phase over: adds are hot-plugs */
+    uint64_t generation; /* bumped by every topology change */
+    bool started;        /* cold-plug phase over: adds are hot-plugs */
     struct machine_events events;
 };
 
@@ -144,9 +144,9 @@ int machine_add_builtin(struct machine *m, struct pci_device *d, uint8_t devfn);
  * and of `opts`; `props` (n) are copied. Claims the device's drive, assigns its path, bumps the
  * generation and reports device_added. Returns 0 or -errno (-ENOSPC: device limit; -EBUSY).
  */
-int machine_add_device(struct machine *m, struct pci_bus *bus, uint8_t devfn,
-                       struct pci_device *d, const struct qdev_driver *drv, void *opts,
-                       const struct machine_prop *props, size_t n, const char *drive);
+int machine_add_device(struct machine *m, struct pci_bus *bus, uint8_t devfn, struct pci_device *d,
+                       const struct qdev_driver *drv, void *opts, const struct machine_prop *props,
+                       size_t n, const char *drive);
 
 /*
  * machine_eject_slot() - the guest (or a reset) ejected slot `slot` of `bus`: every function in

@@ -21,7 +21,7 @@ static const struct machine_foreign_bus pc_foreign_buses[] = {
 static int pc_init(struct machine *m)
 {
     static int (*const ctor[])(struct pci_device **) = {i440fx_host_new, piix3_isa_new,
-                                                         piix3_ide_new, piix4_pm_new};
+                                                        piix3_ide_new, piix4_pm_new};
     static const uint8_t devfn[] = {PCI_DEVFN_OF(0, 0), PCI_DEVFN_OF(1, 0), PCI_DEVFN_OF(1, 1),
                                     PCI_DEVFN_OF(1, 3)};
 

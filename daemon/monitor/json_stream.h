@@ -11,8 +11,8 @@
  * skipped until the value's nesting unwinds. A control character inside a string is a lexical
  * error, as in QEMU's lexer: what was collected is handed on (and fails to parse), then input is
  * skipped up to the next whitespace or structural character. An integer too large for int64 is
- * rewritten as a real, since QEMU parses such numbers as doubles. Nothing in the input can make it allocate more
- * than the size limit plus one read.
+ * rewritten as a real, since QEMU parses such numbers as doubles. Nothing in the input can make it
+ * allocate more than the size limit plus one read.
  *
  * Threads: one stream per connection, used by one thread.
  */
@@ -34,18 +34,18 @@ typedef void (*json_stream_fn)(void *opaque, enum json_stream_event ev, const ch
                                size_t len);
 
 struct json_stream {
-    char *buf;          /* the value being collected (rewritten quotes) */
+    char *buf; /* the value being collected (rewritten quotes) */
     size_t len, cap;
-    size_t max_size;    /* bytes allowed for one value */
-    int depth;          /* open braces + brackets */
+    size_t max_size;                     /* bytes allowed for one value */
+    int depth;                           /* open braces + brackets */
     char stack[JSON_STREAM_MAX_NESTING]; /* expected closers */
-    char quote;         /* 0, '"' or '\'' while in a string */
-    bool escape;        /* previous char was a backslash inside a string */
-    bool in_token;      /* inside a top-level bare token (number, keyword) */
-    bool in_bare;       /* inside a bare token at any depth */
-    size_t bare_start;  /* where it starts in buf */
-    bool recovering;    /* after a lexical error: skipping to whitespace or a structural char */
-    bool skipping;      /* discarding an oversized value */
+    char quote;                          /* 0, '"' or '\'' while in a string */
+    bool escape;                         /* previous char was a backslash inside a string */
+    bool in_token;                       /* inside a top-level bare token (number, keyword) */
+    bool in_bare;                        /* inside a bare token at any depth */
+    size_t bare_start;                   /* where it starts in buf */
+    bool recovering; /* after a lexical error: skipping to whitespace or a structural char */
+    bool skipping;   /* discarding an oversized value */
     int skip_depth;
     json_stream_fn fn;
     void *opaque;

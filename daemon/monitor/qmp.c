@@ -138,7 +138,8 @@ static void negotiate(struct qmp_client *cl, json_t *args, json_t *id)
     size_t i;
 
     if (args) {
-        json_object_foreach(args, key, v) {
+        json_object_foreach(args, key, v)
+        {
             if (!streq(key, "enable")) {
                 char desc[ERROR_DESC_MAX];
                 snprintf(desc, sizeof(desc), "Parameter '%s' is unexpected", key);
@@ -151,7 +152,8 @@ static void negotiate(struct qmp_client *cl, json_t *args, json_t *id)
         send_error(cl, "GenericError", "Invalid parameter type for 'enable', expected: array", id);
         return;
     }
-    json_array_foreach(enable, i, v) {
+    json_array_foreach(enable, i, v)
+    {
         char desc[ERROR_DESC_MAX];
 
         if (!json_is_string(v)) {
@@ -191,7 +193,8 @@ static void handle_request(struct qmp_client *cl, json_t *req)
         return;
     }
     id = json_object_get(req, "id");
-    json_object_foreach(req, key, v) {
+    json_object_foreach(req, key, v)
+    {
         if (streq(key, "execute")) {
             if (!json_is_string(v)) {
                 send_error(cl, "GenericError", "QMP input member 'execute' must be a string", id);

@@ -192,9 +192,10 @@ static enum MHD_Result post_device(struct rest_server *s, struct MHD_Connection 
     }
     ret = json_pack("{s:s,s:s}", "bdf", bdf, "driver",
                     json_string_value(json_object_get(args, "driver")));
-    json_object_set_new(ret, "id", json_is_string(json_object_get(args, "id"))
-                                       ? json_copy(json_object_get(args, "id"))
-                                       : json_null());
+    json_object_set_new(ret, "id",
+                        json_is_string(json_object_get(args, "id"))
+                            ? json_copy(json_object_get(args, "id"))
+                            : json_null());
     if (dry_run)
         json_object_set_new(ret, "dry-run", json_true());
     json_decref(args);
@@ -293,8 +294,8 @@ static enum MHD_Result route(struct rest_server *s, struct MHD_Connection *c, co
             reply = json_pack("{s:{s:s,s:s}}", "error", "class", "GenericError", "desc",
                               "QMP input lacks member 'execute'");
         } else if (api_execute(s->api, cmd, args, &ret, &err) < 0) {
-            reply = json_pack("{s:{s:s,s:s}}", "error", "class", error_class_name(err.cls),
-                              "desc", err.desc);
+            reply = json_pack("{s:{s:s,s:s}}", "error", "class", error_class_name(err.cls), "desc",
+                              err.desc);
         } else {
             reply = json_pack("{s:o}", "return", ret);
         }
@@ -409,13 +410,11 @@ int rest_server_new(struct api *api, int fd, struct rest_server **ret)
     }
     s->api = api;
     s->fd = fd;
-    s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-                                  MHD_USE_ERROR_LOG,
-                              0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
-                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)REST_MAX_CONNECTIONS,
-                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)REST_IDLE_TIMEOUT_S,
-                              MHD_OPTION_END);
+    s->mhd = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+        on_request, s, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)REST_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)REST_IDLE_TIMEOUT_S, MHD_OPTION_END);
     if (!s->mhd) {
         close(fd);
         free(s);

@@ -16,9 +16,9 @@
 /* The QMP error classes pcid uses, with the REST status each maps to (api/commands.c). */
 enum error_class {
     ERROR_CLASS_NONE = 0,
-    ERROR_CLASS_GENERIC,          /* "GenericError" */
+    ERROR_CLASS_GENERIC,           /* "GenericError" */
     ERROR_CLASS_COMMAND_NOT_FOUND, /* "CommandNotFound" */
-    ERROR_CLASS_DEVICE_NOT_FOUND, /* "DeviceNotFound" */
+    ERROR_CLASS_DEVICE_NOT_FOUND,  /* "DeviceNotFound" */
 };
 
 /* What kind of refusal, so REST can pick a status: a conflict (409) or plain bad input (400). */
@@ -48,8 +48,10 @@ int error_setf(struct error *err, enum error_class cls, enum error_kind kind, co
     _printf_(4, 5);
 
 /* Shorthands for the common cases: a GenericError of kind INVALID or CONFLICT. */
-#define error_invalid(err, ...)  error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INVALID, __VA_ARGS__)
-#define error_conflict(err, ...) error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_CONFLICT, __VA_ARGS__)
+#define error_invalid(err, ...)                                                                    \
+    error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INVALID, __VA_ARGS__)
+#define error_conflict(err, ...)                                                                   \
+    error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_CONFLICT, __VA_ARGS__)
 
 static inline bool error_is_set(const struct error *err)
 {

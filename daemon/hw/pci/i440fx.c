@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INTEL_VENDOR_ID 0x8086
+#define INTEL_VENDOR_ID    0x8086
 #define QEMU_SUBSYS_VENDOR 0x1af4
 #define QEMU_SUBSYS_ID     0x1100
 
@@ -35,10 +35,10 @@
 #define PIIX3_SMIREQ  0xa8 /* QEMU resets the low byte of SMIEN/SMIREQ area to 0x0f */
 
 /* PIIX4 power management (82371AB §7). */
-#define PIIX4_PMBA    0x40
-#define PIIX4_DEVACTB 0x5c
-#define PIIX4_DEVRESD 0x60
-#define PIIX4_SMBBA   0x90
+#define PIIX4_PMBA      0x40
+#define PIIX4_DEVACTB   0x5c
+#define PIIX4_DEVRESD   0x60
+#define PIIX4_SMBBA     0x90
 #define PIIX4_SMBHSTCFG 0xd2
 
 static void simple_destroy(struct pci_device *d)
@@ -48,7 +48,8 @@ static void simple_destroy(struct pci_device *d)
 
 static const struct pci_dev_class i440fx_class = {.name = "i440FX", .destroy = simple_destroy};
 static const struct pci_dev_class piix3_class = {.name = "PIIX3", .destroy = simple_destroy};
-static const struct pci_dev_class piix3_ide_class = {.name = "piix3-ide", .destroy = simple_destroy};
+static const struct pci_dev_class piix3_ide_class = {.name = "piix3-ide",
+                                                     .destroy = simple_destroy};
 static const struct pci_dev_class piix4_pm_class = {.name = "PIIX4_PM", .destroy = simple_destroy};
 
 static int new_function(const struct pci_dev_class *cls, struct pci_device **ret)

@@ -15,10 +15,10 @@
 #include "pci_bus.h"
 #include "pci_cap.h"
 
-#define ENTRY_ADDR_LO  0
-#define ENTRY_ADDR_HI  4
-#define ENTRY_DATA     8
-#define ENTRY_CTRL     12
+#define ENTRY_ADDR_LO      0
+#define ENTRY_ADDR_HI      4
+#define ENTRY_DATA         8
+#define ENTRY_CTRL         12
 #define ENTRY_CTRL_MASKBIT 0x1
 
 static uint32_t pba_bytes(uint16_t n)
@@ -48,7 +48,7 @@ static void pending_set(struct msix *m, uint16_t v, bool on)
     if (on)
         m->pba[v / 8] |= (uint8_t)(1u << (v % 8));
     else
-        m->pba[v / 8] &= (uint8_t)~(1u << (v % 8));
+        m->pba[v / 8] &= (uint8_t) ~(1u << (v % 8));
 }
 
 static bool pending(const struct msix *m, uint16_t v)
@@ -173,7 +173,7 @@ void msix_reset(struct pci_device *d)
     if (!m)
         return;
     ctl = le_get16(d->config + m->cap + PCI_MSIX_FLAGS);
-    ctl &= (uint16_t)~(PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
+    ctl &= (uint16_t) ~(PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
     le_set16(d->config + m->cap + PCI_MSIX_FLAGS, ctl);
     memset(m->table, 0, (size_t)m->nvectors * PCI_MSIX_ENTRY_SIZE_BYTES);
     for (uint16_t v = 0; v < m->nvectors; v++)
@@ -199,9 +199,8 @@ bool msix_bar_claims(const struct pci_device *d, int bar, uint64_t offset, unsig
 
     if (!m)
         return false;
-    if (bar == m->table_bar &&
-        ranges_overlap(offset, len, m->table_offset,
-                       (uint64_t)m->nvectors * PCI_MSIX_ENTRY_SIZE_BYTES))
+    if (bar == m->table_bar && ranges_overlap(offset, len, m->table_offset,
+                                              (uint64_t)m->nvectors * PCI_MSIX_ENTRY_SIZE_BYTES))
         return true;
     return bar == m->pba_bar && ranges_overlap(offset, len, m->pba_offset, pba_bytes(m->nvectors));
 }

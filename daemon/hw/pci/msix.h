@@ -25,14 +25,14 @@
 #define MSIX_EXCLUSIVE_BAR_PBA_OFFSET 2048
 
 struct msix {
-    uint16_t cap;         /* offset of the capability in config space */
+    uint16_t cap; /* offset of the capability in config space */
     uint16_t nvectors;
     int table_bar, pba_bar;
     uint32_t table_offset, pba_offset; /* within their BARs */
-    uint8_t *table;       /* nvectors * 16 bytes */
-    uint8_t *pba;         /* (nvectors + 63) / 64 * 8 bytes */
-    bool enabled, masked; /* cached Message Control bits */
-    uint64_t delivered;   /* messages sent */
+    uint8_t *table;                    /* nvectors * 16 bytes */
+    uint8_t *pba;                      /* (nvectors + 63) / 64 * 8 bytes */
+    bool enabled, masked;              /* cached Message Control bits */
+    uint64_t delivered;                /* messages sent */
 };
 
 /*

@@ -31,16 +31,16 @@
 
 #include "../../util/util.h"
 
-#define PCI_CONFIG_SPACE_SIZE  256  /* PCI 3.0 §6.1: type 0/1 space */
-#define PCIE_CONFIG_SPACE_SIZE 4096 /* PCIe 4.0 §7.2.2: extended space */
-#define PCI_CONFIG_HEADER_SIZE 0x40 /* PCI 3.0 §6.1: predefined header */
-#define PCI_NUM_BARS           6
-#define PCI_ROM_SLOT           6 /* region index of the expansion ROM BAR */
-#define PCI_NUM_REGIONS        7
-#define PCI_NUM_PINS           4 /* INTA#..INTD# */
-#define PCI_SLOT_MAX           32
-#define PCI_FUNC_MAX           8
-#define PCI_DEVFN_MAX          256
+#define PCI_CONFIG_SPACE_SIZE          256  /* PCI 3.0 §6.1: type 0/1 space */
+#define PCIE_CONFIG_SPACE_SIZE         4096 /* PCIe 4.0 §7.2.2: extended space */
+#define PCI_CONFIG_HEADER_SIZE         0x40 /* PCI 3.0 §6.1: predefined header */
+#define PCI_NUM_BARS                   6
+#define PCI_ROM_SLOT                   6 /* region index of the expansion ROM BAR */
+#define PCI_NUM_REGIONS                7
+#define PCI_NUM_PINS                   4 /* INTA#..INTD# */
+#define PCI_SLOT_MAX                   32
+#define PCI_FUNC_MAX                   8
+#define PCI_DEVFN_MAX                  256
 #define PCI_HEADER_TYPE_MULTI_FUNCTION 0x80 /* PCI 3.0 §6.2.1: bit 7 of Header Type */
 
 #define PCI_DEVFN_OF(slot, fn) ((uint8_t)(((slot)&0x1f) << 3 | ((fn)&0x07)))
@@ -79,9 +79,9 @@ struct pci_region_ops {
 
 /* One base address register (PCI 3.0 §6.2.5.1) or the expansion ROM BAR (§6.2.5.2). */
 struct pci_bar {
-    uint64_t size;  /* bytes, a power of two; 0 = not implemented */
-    uint8_t type;   /* PCI_BASE_ADDRESS_SPACE_IO, or memory with MEM_TYPE_64 / MEM_PREFETCH */
-    uint64_t addr;  /* decoded address, or PCI_BAR_UNMAPPED */
+    uint64_t size; /* bytes, a power of two; 0 = not implemented */
+    uint8_t type;  /* PCI_BASE_ADDRESS_SPACE_IO, or memory with MEM_TYPE_64 / MEM_PREFETCH */
+    uint64_t addr; /* decoded address, or PCI_BAR_UNMAPPED */
     const struct pci_region_ops *ops;
     void *opaque;
 };
@@ -110,7 +110,7 @@ struct pci_device {
     uint32_t config_size;
     struct pci_bar bars[PCI_NUM_REGIONS];
     uint8_t irq_state[PCI_NUM_PINS]; /* level of INTA#..INTD#, 0 or 1 */
-    struct msix *msix;                /* MSI-X state, NULL without the capability */
+    struct msix *msix;               /* MSI-X state, NULL without the capability */
 
     /* Topology. */
     struct pci_bus *bus;
@@ -118,11 +118,11 @@ struct pci_device {
 
     /* Identity and management. */
     const struct pci_dev_class *cls;
-    const char *name;   /* QEMU type name shown in messages ("virtio-net-pci", "PIIX3") */
-    char *id;           /* the user's id (qdev id); NULL for built-in functions */
-    bool multifunction; /* the user asked for multifunction=on (header type bit 7) */
-    bool hotpluggable;  /* may be removed with device_del */
-    bool hotplugged;    /* added after machine start */
+    const char *name;    /* QEMU type name shown in messages ("virtio-net-pci", "PIIX3") */
+    char *id;            /* the user's id (qdev id); NULL for built-in functions */
+    bool multifunction;  /* the user asked for multifunction=on (header type bit 7) */
+    bool hotpluggable;   /* may be removed with device_del */
+    bool hotplugged;     /* added after machine start */
     bool unplug_pending; /* device_del was requested and the guest has not ejected yet */
 
     /* Guards register state with side effects; plain config reads need none. */

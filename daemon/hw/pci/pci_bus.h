@@ -82,9 +82,9 @@ enum pci_place_result {
 
 /* A placement request and its outcome. */
 struct pci_place {
-    int devfn;          /* in: wanted devfn or -1 for "lowest free slot"; out: the devfn */
-    bool multifunction; /* the new function has multifunction=on */
-    bool hotplug;       /* added after start (QEMU's dev->hotplugged) */
+    int devfn;                /* in: wanted devfn or -1 for "lowest free slot"; out: the devfn */
+    bool multifunction;       /* the new function has multifunction=on */
+    bool hotplug;             /* added after start (QEMU's dev->hotplugged) */
     struct pci_device *other; /* out: the function in the way */
     int other_fn;             /* out: for PCI_PLACE_FN0_POPULATED */
 };

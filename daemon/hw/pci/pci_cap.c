@@ -131,8 +131,8 @@ int pci_cap_walk(const struct pci_device *d, struct pci_cap_entry *out, int max,
             }
             seen[next / 4] = 1;
             if (n < max)
-                out[n] = (struct pci_cap_entry){.offset = next,
-                                                .id = d->config[next + PCI_CAP_LIST_ID]};
+                out[n] =
+                    (struct pci_cap_entry){.offset = next, .id = d->config[next + PCI_CAP_LIST_ID]};
             n++;
             at = next + PCI_CAP_LIST_NEXT;
         }

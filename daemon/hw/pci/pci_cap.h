@@ -57,7 +57,7 @@ int pci_cap_reserve(struct pci_device *d, uint16_t offset, uint16_t size);
 /* One entry of a walk. */
 struct pci_cap_entry {
     uint16_t offset;
-    uint16_t id;  /* capability ID (standard) or extended capability ID */
+    uint16_t id;     /* capability ID (standard) or extended capability ID */
     uint8_t version; /* extended capabilities only */
     bool extended;
 };

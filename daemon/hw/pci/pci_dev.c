@@ -66,8 +66,7 @@ int pci_dev_init(struct pci_device *d, const struct pci_dev_class *cls, uint32_t
     le_set16(d->w1cmask + PCI_STATUS, PCI_STATUS_PARITY | PCI_STATUS_SIG_TARGET_ABORT |
                                           PCI_STATUS_REC_TARGET_ABORT |
                                           PCI_STATUS_REC_MASTER_ABORT |
-                                          PCI_STATUS_SIG_SYSTEM_ERROR |
-                                          PCI_STATUS_DETECTED_PARITY);
+                                          PCI_STATUS_SIG_SYSTEM_ERROR | PCI_STATUS_DETECTED_PARITY);
 
     if ((header_type & 0x7f) == PCI_HEADER_TYPE_BRIDGE) {
         /* Bus numbers and secondary latency timer (PCI-to-PCI Bridge 1.2 §3.2.5). */
@@ -86,9 +85,8 @@ int pci_dev_init(struct pci_device *d, const struct pci_dev_class *cls, uint32_t
         le_set16(d->wmask + PCI_BRIDGE_CONTROL,
                  PCI_BRIDGE_CTL_PARITY | PCI_BRIDGE_CTL_SERR | PCI_BRIDGE_CTL_ISA |
                      PCI_BRIDGE_CTL_VGA | PCI_BRIDGE_CTL_VGA_16BIT | PCI_BRIDGE_CTL_MASTER_ABORT |
-                     PCI_BRIDGE_CTL_BUS_RESET | PCI_BRIDGE_CTL_FAST_BACK |
-                     PCI_BRIDGE_CTL_DISCARD | PCI_BRIDGE_CTL_SEC_DISCARD |
-                     PCI_BRIDGE_CTL_DISCARD_SERR);
+                     PCI_BRIDGE_CTL_BUS_RESET | PCI_BRIDGE_CTL_FAST_BACK | PCI_BRIDGE_CTL_DISCARD |
+                     PCI_BRIDGE_CTL_SEC_DISCARD | PCI_BRIDGE_CTL_DISCARD_SERR);
         d->cmask[PCI_IO_BASE] |= PCI_IO_RANGE_TYPE_MASK;
         d->cmask[PCI_IO_LIMIT] |= PCI_IO_RANGE_TYPE_MASK;
         d->cmask[PCI_PREF_MEMORY_BASE] |= PCI_PREF_RANGE_TYPE_MASK;
@@ -228,7 +226,7 @@ void pci_default_config_write(struct pci_device *d, uint32_t offset, uint32_t va
         uint8_t *byte = &d->config[offset + i];
 
         *byte = (uint8_t)((*byte & ~wmask) | (v & wmask));
-        *byte &= (uint8_t)~(v & w1cmask);
+        *byte &= (uint8_t) ~(v & w1cmask);
     }
 
     if (ranges_overlap(offset, len, PCI_BASE_ADDRESS_0, 24) ||
@@ -285,7 +283,8 @@ int pci_bar_register(struct pci_device *d, int region, uint64_t size, uint8_t ty
         return -EINVAL;
     if (d->bars[region].size || (mem64 && d->bars[region + 1].size))
         return -EBUSY;
-    if (region > 0 && region < PCI_NUM_BARS && (d->bars[region - 1].type & PCI_BASE_ADDRESS_MEM_TYPE_64) &&
+    if (region > 0 && region < PCI_NUM_BARS &&
+        (d->bars[region - 1].type & PCI_BASE_ADDRESS_MEM_TYPE_64) &&
         !(d->bars[region - 1].type & PCI_BASE_ADDRESS_SPACE_IO) && d->bars[region - 1].size)
         return -EBUSY; /* upper half of a 64-bit BAR */
 
@@ -374,8 +373,8 @@ void pci_dev_reset(struct pci_device *d)
     le_set16(d->config + PCI_COMMAND, le_get16(d->config + PCI_COMMAND) & (uint16_t)~clear);
     clear = le_get16(d->wmask + PCI_STATUS) | le_get16(d->w1cmask + PCI_STATUS);
     le_set16(d->config + PCI_STATUS, le_get16(d->config + PCI_STATUS) & (uint16_t)~clear);
-    d->config[PCI_INTERRUPT_LINE] &= (uint8_t)~(d->wmask[PCI_INTERRUPT_LINE] |
-                                                d->w1cmask[PCI_INTERRUPT_LINE]);
+    d->config[PCI_INTERRUPT_LINE] &=
+        (uint8_t) ~(d->wmask[PCI_INTERRUPT_LINE] | d->w1cmask[PCI_INTERRUPT_LINE]);
     d->config[PCI_CACHE_LINE_SIZE] = 0;
 
     for (int r = 0; r < PCI_NUM_REGIONS; r++) {

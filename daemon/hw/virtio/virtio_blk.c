@@ -43,16 +43,18 @@ struct virtio_blk_pci {
     uint8_t cfg[BLK_CFG_MAX];
 };
 
-#define BO(f) offsetof(struct virtio_blk_opts, f)
+#define BO(f)  offsetof(struct virtio_blk_opts, f)
 #define BLKDEV "virtio-blk-device"
 
 static const struct qdev_prop virtio_blk_props[] = {
-    {"drive", QDEV_PROP_DRIVE, BO(drive), NULL, 0, BLKDEV, "Node name or ID of a block device to use as a backend"},
+    {"drive", QDEV_PROP_DRIVE, BO(drive), NULL, 0, BLKDEV,
+     "Node name or ID of a block device to use as a backend"},
     {"logical_block_size", QDEV_PROP_UINT32, BO(logical_block_size), "0", 0, BLKDEV, NULL},
     {"physical_block_size", QDEV_PROP_UINT32, BO(physical_block_size), "0", 0, BLKDEV, NULL},
     {"min_io_size", QDEV_PROP_UINT32, BO(min_io_size), "0", 0, BLKDEV, NULL},
     {"opt_io_size", QDEV_PROP_UINT32, BO(opt_io_size), "0", 0, BLKDEV, NULL},
-    {"discard_granularity", QDEV_PROP_UINT32, BO(discard_granularity), "4294967295", 0, BLKDEV, NULL},
+    {"discard_granularity", QDEV_PROP_UINT32, BO(discard_granularity), "4294967295", 0, BLKDEV,
+     NULL},
     {"write-cache", QDEV_PROP_ONOFFAUTO, BO(write_cache), "auto", 0, BLKDEV, NULL},
     {"share-rw", QDEV_PROP_BOOL, BO(share_rw), "off", 0, BLKDEV, NULL},
     {"cyls", QDEV_PROP_UINT32, BO(cyls), "0", 0, BLKDEV, NULL},
@@ -64,11 +66,15 @@ static const struct qdev_prop virtio_blk_props[] = {
     {"queue-size", QDEV_PROP_UINT16, BO(queue_size), "256", 0, BLKDEV, NULL},
     {"seg-max-adjust", QDEV_PROP_BOOL, BO(seg_max_adjust), "on", 0, BLKDEV, NULL},
     {"discard", QDEV_PROP_BIT64, BO(features), "on", VIRTIO_BLK_F_DISCARD, BLKDEV, "on/off"},
-    {"report-discard-granularity", QDEV_PROP_BOOL, BO(report_discard_granularity), "on", 0, BLKDEV, NULL},
-    {"write-zeroes", QDEV_PROP_BIT64, BO(features), "on", VIRTIO_BLK_F_WRITE_ZEROES, BLKDEV, "on/off"},
+    {"report-discard-granularity", QDEV_PROP_BOOL, BO(report_discard_granularity), "on", 0, BLKDEV,
+     NULL},
+    {"write-zeroes", QDEV_PROP_BIT64, BO(features), "on", VIRTIO_BLK_F_WRITE_ZEROES, BLKDEV,
+     "on/off"},
     {"max-discard-sectors", QDEV_PROP_UINT32, BO(max_discard_sectors), "4194303", 0, BLKDEV, NULL},
-    {"max-write-zeroes-sectors", QDEV_PROP_UINT32, BO(max_write_zeroes_sectors), "4194303", 0, BLKDEV, NULL},
-    {"x-enable-wce-if-config-wce", QDEV_PROP_BOOL, BO(x_enable_wce_if_config_wce), "on", 0, BLKDEV, NULL},
+    {"max-write-zeroes-sectors", QDEV_PROP_UINT32, BO(max_write_zeroes_sectors), "4194303", 0,
+     BLKDEV, NULL},
+    {"x-enable-wce-if-config-wce", QDEV_PROP_BOOL, BO(x_enable_wce_if_config_wce), "on", 0, BLKDEV,
+     NULL},
     {"bootindex", QDEV_PROP_INT32, BO(bootindex), "-1", 0, NULL, NULL},
     {0},
 };
@@ -122,8 +128,7 @@ static int virtio_blk_realize(const struct qdev_driver *drv, const void *opts,
     if (o->queue_size <= 2)
         return error_invalid(err, "invalid queue-size property (%u), must be > 2", o->queue_size);
     if (!is_power_of_2(o->queue_size) || o->queue_size > VIRTIO_QUEUE_MAX)
-        return error_invalid(err,
-                             "invalid queue-size property (%u), must be a power of 2 (max %d)",
+        return error_invalid(err, "invalid queue-size property (%u), must be a power of 2 (max %d)",
                              o->queue_size, VIRTIO_QUEUE_MAX);
     if (nq > VIRTIO_QUEUE_MAX)
         return error_invalid(err, "num-queues property must be <= %d", VIRTIO_QUEUE_MAX);
@@ -147,19 +152,19 @@ static int virtio_blk_realize(const struct qdev_driver *drv, const void *opts,
     b->drive = strdup(o->drive);
 
     /* struct virtio_blk_config (virtio 1.2 §5.2.4). */
-    le_set64(b->cfg + 0, sectors);                                  /* capacity */
+    le_set64(b->cfg + 0, sectors);                                        /* capacity */
     le_set32(b->cfg + 12, o->seg_max_adjust ? o->queue_size - 2u : 126u); /* seg_max */
-    le_set16(b->cfg + 16, (uint16_t)(o->cyls ? o->cyls : 2080));    /* geometry.cylinders */
-    b->cfg[18] = (uint8_t)(o->heads ? o->heads : 16);               /* geometry.heads */
-    b->cfg[19] = (uint8_t)(o->secs ? o->secs : 63);                 /* geometry.sectors */
+    le_set16(b->cfg + 16, (uint16_t)(o->cyls ? o->cyls : 2080));          /* geometry.cylinders */
+    b->cfg[18] = (uint8_t)(o->heads ? o->heads : 16);                     /* geometry.heads */
+    b->cfg[19] = (uint8_t)(o->secs ? o->secs : 63);                       /* geometry.sectors */
     le_set32(b->cfg + 20, o->logical_block_size ? o->logical_block_size : BLK_SECTOR_SIZE);
-    le_set16(b->cfg + 34, nq);                                      /* num_queues */
+    le_set16(b->cfg + 34, nq); /* num_queues */
     le_set32(b->cfg + 36, o->max_discard_sectors);
-    le_set32(b->cfg + 40, 1);                                       /* max_discard_seg */
-    le_set32(b->cfg + 44, 1);                                       /* discard_sector_alignment */
+    le_set32(b->cfg + 40, 1); /* max_discard_seg */
+    le_set32(b->cfg + 44, 1); /* discard_sector_alignment */
     le_set32(b->cfg + 48, o->max_write_zeroes_sectors);
-    le_set32(b->cfg + 52, 1);                                       /* max_write_zeroes_seg */
-    b->cfg[56] = 1;                                                 /* write_zeroes_may_unmap */
+    le_set32(b->cfg + 52, 1); /* max_write_zeroes_seg */
+    b->cfg[56] = 1;           /* write_zeroes_may_unmap */
 
     p.vdc = &virtio_blk_class;
     p.host_features = f;
@@ -198,7 +203,7 @@ static const struct qdev_prop *const blk_prop_tables[] = {virtio_blk_props, virt
 #define VIRTIO_BLK_DRIVER(_name, _defaults)                                                        \
     {                                                                                              \
         .name = _name, .category = "Storage devices", .prop_tables = blk_prop_tables,              \
-        .n_prop_tables = ARRAY_SIZE(blk_prop_tables), .opts_size = sizeof(struct virtio_blk_opts),  \
+        .n_prop_tables = ARRAY_SIZE(blk_prop_tables), .opts_size = sizeof(struct virtio_blk_opts), \
         .default_romfile = NULL, .virtio = true, .defaults = _defaults,                            \
         .realize = virtio_blk_realize,                                                             \
     }

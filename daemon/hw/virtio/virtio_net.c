@@ -19,13 +19,13 @@
 #define VIRTIO_NET_CTRL_QUEUE_SIZE 64
 
 /* Bytes of struct virtio_net_config up to and including each optional field (§5.1.4). */
-#define NET_CFG_END_MAC         6u
-#define NET_CFG_END_STATUS      8u
-#define NET_CFG_END_MAX_PAIRS   10u
-#define NET_CFG_END_MTU         12u
-#define NET_CFG_END_DUPLEX      17u
-#define NET_CFG_END_HASH_TYPES  24u
-#define NET_CFG_MAX             24
+#define NET_CFG_END_MAC        6u
+#define NET_CFG_END_STATUS     8u
+#define NET_CFG_END_MAX_PAIRS  10u
+#define NET_CFG_END_MTU        12u
+#define NET_CFG_END_DUPLEX     17u
+#define NET_CFG_END_HASH_TYPES 24u
+#define NET_CFG_MAX            24
 
 struct virtio_net_opts {
     struct virtio_pci_opts vpci;
@@ -43,9 +43,12 @@ struct virtio_net_pci {
     uint8_t cfg[NET_CFG_MAX];
 };
 
-#define NO(f) offsetof(struct virtio_net_opts, f)
+#define NO(f)  offsetof(struct virtio_net_opts, f)
 #define NETDEV "virtio-net-device"
-#define FEAT(name, bit, def) {name, QDEV_PROP_BIT64, NO(features), def, bit, NETDEV, "on/off"}
+#define FEAT(name, bit, def)                                                                       \
+    {                                                                                              \
+        name, QDEV_PROP_BIT64, NO(features), def, bit, NETDEV, "on/off"                            \
+    }
 
 static const struct qdev_prop virtio_net_props[] = {
     FEAT("csum", VIRTIO_NET_F_CSUM, "on"),
@@ -167,12 +170,14 @@ static int virtio_net_realize(const struct qdev_driver *drv, const void *opts,
         f |= 1ull << VIRTIO_NET_F_MTU;
     if (o->rx_queue_size < 256 || o->rx_queue_size > VIRTIO_QUEUE_MAX ||
         !is_power_of_2(o->rx_queue_size))
-        return error_invalid(err, "Invalid rx_queue_size (= %u), must be a power of 2 between %d and %d.",
-                             o->rx_queue_size, 256, VIRTIO_QUEUE_MAX);
+        return error_invalid(
+            err, "Invalid rx_queue_size (= %u), must be a power of 2 between %d and %d.",
+            o->rx_queue_size, 256, VIRTIO_QUEUE_MAX);
     if (o->tx_queue_size < 256 || o->tx_queue_size > VIRTIO_QUEUE_MAX ||
         !is_power_of_2(o->tx_queue_size))
-        return error_invalid(err, "Invalid tx_queue_size (= %u), must be a power of 2 between %d and %d.",
-                             o->tx_queue_size, 256, VIRTIO_QUEUE_MAX);
+        return error_invalid(
+            err, "Invalid tx_queue_size (= %u), must be a power of 2 between %d and %d.",
+            o->tx_queue_size, 256, VIRTIO_QUEUE_MAX);
     if (o->failover)
         f |= 1ull << VIRTIO_NET_F_STANDBY;
     if (!o->netdev)
@@ -226,7 +231,7 @@ static const struct qdev_prop *const net_prop_tables[] = {virtio_net_props, virt
 #define VIRTIO_NET_DRIVER(_name, _defaults)                                                        \
     {                                                                                              \
         .name = _name, .category = "Network devices", .prop_tables = net_prop_tables,              \
-        .n_prop_tables = ARRAY_SIZE(net_prop_tables), .opts_size = sizeof(struct virtio_net_opts),  \
+        .n_prop_tables = ARRAY_SIZE(net_prop_tables), .opts_size = sizeof(struct virtio_net_opts), \
         .default_romfile = "efi-virtio.rom", .virtio = true, .defaults = _defaults,                \
         .realize = virtio_net_realize,                                                             \
     }

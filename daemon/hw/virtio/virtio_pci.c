@@ -66,7 +66,8 @@ int virtio_pci_check_modes(const struct virtio_pci_opts *o, const struct qdev_en
                            struct error *err)
 {
     if (!legacy_enabled(o, env) && o->disable_modern)
-        return error_invalid(err, "device cannot work as neither modern nor legacy mode is enabled");
+        return error_invalid(err,
+                             "device cannot work as neither modern nor legacy mode is enabled");
     return 0;
 }
 
@@ -101,7 +102,8 @@ int virtio_pci_realize(struct virtio_pci *vp, const struct qdev_driver *drv,
     vp->modern = !o->disable_modern;
     vp->modern_pio = o->modern_pio_notify;
     vp->notify_mult = o->page_per_vq ? 0x1000 : 4;
-    vp->host_features = p->host_features | (o->transport_features & VIRTIO_PCI_TRANSPORT_FEATURES_MASK);
+    vp->host_features =
+        p->host_features | (o->transport_features & VIRTIO_PCI_TRANSPORT_FEATURES_MASK);
     if (vp->modern)
         vp->host_features |= 1ull << VIRTIO_F_VERSION_1;
     vp->host_features |= 1ull << 30; /* VIRTIO_F_BAD_FEATURE: QEMU offers it to legacy drivers */
@@ -157,8 +159,8 @@ int virtio_pci_realize(struct virtio_pci *vp, const struct qdev_driver *drv,
         le_set32(d->config + cap + VIRTIO_PCI_NOTIFY_CAP_MULT, vp->notify_mult);
 
         if (vp->modern_pio) {
-            r = pci_bar_register(d, VIRTIO_PCI_MODERN_IO_BAR, 4, PCI_BASE_ADDRESS_SPACE_IO,
-                                 NULL, vp);
+            r = pci_bar_register(d, VIRTIO_PCI_MODERN_IO_BAR, 4, PCI_BASE_ADDRESS_SPACE_IO, NULL,
+                                 vp);
             cap = add_vendor_cap(d, VIRTIO_PCI_NOTIFY_CAP_SIZE, VIRTIO_PCI_CAP_NOTIFY_CFG,
                                  VIRTIO_PCI_MODERN_IO_BAR, 0, 4);
             if (r < 0 || cap < 0)
@@ -196,8 +198,7 @@ int virtio_pci_realize(struct virtio_pci *vp, const struct qdev_driver *drv,
         if (size > 256)
             return error_invalid(err, "virtio legacy I/O BAR of %llu bytes exceeds 256",
                                  (unsigned long long)size);
-        r = pci_bar_register(d, VIRTIO_PCI_LEGACY_BAR, size, PCI_BASE_ADDRESS_SPACE_IO,
-                             NULL, vp);
+        r = pci_bar_register(d, VIRTIO_PCI_LEGACY_BAR, size, PCI_BASE_ADDRESS_SPACE_IO, NULL, vp);
         if (r < 0)
             return error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL, "legacy BAR");
     }

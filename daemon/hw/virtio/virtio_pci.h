@@ -50,8 +50,8 @@
 #define VIRTIO_PCI_CFG_CAP_SIZE    20
 
 /* Legacy header length without and with MSI-X (virtio 1.2 §4.1.4.10). */
-#define VIRTIO_PCI_LEGACY_HDR        20
-#define VIRTIO_PCI_LEGACY_HDR_MSIX   24
+#define VIRTIO_PCI_LEGACY_HDR      20
+#define VIRTIO_PCI_LEGACY_HDR_MSIX 24
 
 /* `vectors` left unset: the device picks (QEMU's DEV_NVECTORS_UNSPECIFIED). */
 #define VIRTIO_VECTORS_UNSPECIFIED UINT32_MAX
@@ -120,7 +120,7 @@ struct virtio_pci {
     /* Device state (virtio 1.2 §2). */
     uint64_t host_features;
     uint64_t guest_features;
-    uint8_t *config;      /* device-specific configuration */
+    uint8_t *config; /* device-specific configuration */
     uint32_t config_len;
     uint16_t num_queues;
     struct virtio_queue vq[VIRTIO_QUEUE_MAX];
@@ -137,11 +137,11 @@ struct virtio_pci {
 /* Parameters the device model hands to the transport. */
 struct virtio_pci_params {
     const struct virtio_dev_class *vdc;
-    uint64_t host_features;     /* device feature bits (transport bits are added) */
-    uint32_t config_len;        /* bytes of device configuration */
+    uint64_t host_features; /* device feature bits (transport bits are added) */
+    uint32_t config_len;    /* bytes of device configuration */
     uint16_t num_queues;
-    uint16_t queue_size;        /* maximum size of each queue */
-    uint32_t default_vectors;   /* used when `vectors` was not given */
+    uint16_t queue_size;      /* maximum size of each queue */
+    uint32_t default_vectors; /* used when `vectors` was not given */
 };
 
 /*
