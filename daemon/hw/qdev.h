@@ -164,8 +164,9 @@ void qdev_opts_free(const struct qdev_driver *drv, void *opts);
 
 /*
  * qdev_prop_set() - parse `value` for property `name` into `opts`.
- * Returns 0; -ENOENT ("Property 'DRIVER.NAME' not found"); -EINVAL with the type's message;
- * -EBUSY for a drive used by another device. `err` names the property and value.
+ * Returns 0; -ENOENT ("Property 'DRIVER.NAME' not found"); -EINVAL with the type's message
+ * (a drive that does not exist included; one in use is refused later, by qdev_drive_attach).
+ * `err` names the property and value.
  */
 int qdev_prop_set(const struct qdev_driver *drv, void *opts, const char *name, const char *value,
                   const struct qdev_env *env, struct error *err);

@@ -46,6 +46,7 @@ struct json_stream {
     size_t bare_start;                   /* where it starts in buf */
     bool recovering; /* after a lexical error: skipping to whitespace or a structural char */
     bool skipping;   /* discarding an oversized value */
+    bool skip_bare;  /* ... that was a bare top-level token: skip to its delimiter */
     int skip_depth;
     json_stream_fn fn;
     void *opaque;

@@ -13,13 +13,13 @@
 
 #include <stddef.h>
 
-/* Called for each key/value in order; a negative return stops the parse and is returned. */
+/* Called for each key/value in order; a non-zero return stops the parse and is returned. */
 typedef int (*opts_fn)(void *opaque, const char *key, const char *value);
 
 /*
  * opts_parse() - parse `spec`, calling fn for each element.
  * @implied_key: the key of a first element without '=', or NULL.
- * Returns 0, -ENOMEM, or fn's negative return.
+ * Returns 0, -ENOMEM, or fn's first non-zero return.
  */
 int opts_parse(const char *spec, const char *implied_key, opts_fn fn, void *opaque);
 

@@ -17,10 +17,12 @@ static uint8_t find_space(const struct pci_device *d, uint8_t size)
 {
     unsigned start = PCI_CAP_SPACE_START;
 
+    /* A capability starts on a dword (PCI 3.0 §6.7); QEMU's allocations are dword-rounded,
+     * so this finds QEMU's offsets, and a reservation of odd length cannot misalign it. */
     for (unsigned i = PCI_CAP_SPACE_START; i < PCI_CONFIG_SPACE_SIZE; i++) {
         if (d->used[i])
-            start = i + 1;
-        else if (i - start + 1 == size)
+            start = (i + 4) & ~3u;
+        else if (i >= start && i - start + 1 == size)
             return (uint8_t)start;
     }
     return 0;
@@ -105,9 +107,10 @@ int pci_cap_del(struct pci_device *d, uint8_t cap_id, uint8_t size)
 
 int pci_cap_reserve(struct pci_device *d, uint16_t offset, uint16_t size)
 {
-    if (offset < PCI_CAP_SPACE_START || !size || (uint32_t)offset + size > d->config_size)
+    if (offset < PCI_CAP_SPACE_START || (offset & 3) || !size ||
+        (uint32_t)offset + size > d->config_size)
         return -EINVAL;
-    memset(d->used + offset, 0xff, size);
+    memset(d->used + offset, 0xff, MIN((size + 3u) & ~3u, d->config_size - offset));
     return 0;
 }
 

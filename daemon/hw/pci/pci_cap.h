@@ -49,8 +49,9 @@ int pci_cap_del(struct pci_device *d, uint8_t cap_id, uint8_t size);
 uint8_t pci_cap_find(const struct pci_device *d, uint8_t cap_id, uint8_t *prev);
 
 /*
- * pci_cap_reserve() - mark [offset, offset+size) as used without linking anything: after a
- * snapshot load restored a layout, so later additions do not land on it. Returns 0 or -EINVAL.
+ * pci_cap_reserve() - mark [offset, offset+size) (rounded up to a dword) as used without
+ * linking anything: after a snapshot load restored a layout, so later additions do not land on
+ * it. `offset` must be dword aligned and >= 0x40. Returns 0 or -EINVAL.
  */
 int pci_cap_reserve(struct pci_device *d, uint16_t offset, uint16_t size);
 

@@ -87,6 +87,7 @@ int pci_dev_init(struct pci_device *d, const struct pci_dev_class *cls, uint32_t
                      PCI_BRIDGE_CTL_VGA | PCI_BRIDGE_CTL_VGA_16BIT | PCI_BRIDGE_CTL_MASTER_ABORT |
                      PCI_BRIDGE_CTL_BUS_RESET | PCI_BRIDGE_CTL_FAST_BACK | PCI_BRIDGE_CTL_DISCARD |
                      PCI_BRIDGE_CTL_SEC_DISCARD | PCI_BRIDGE_CTL_DISCARD_SERR);
+        le_set16(d->w1cmask + PCI_BRIDGE_CONTROL, PCI_BRIDGE_CTL_DISCARD_STATUS);
         d->cmask[PCI_IO_BASE] |= PCI_IO_RANGE_TYPE_MASK;
         d->cmask[PCI_IO_LIMIT] |= PCI_IO_RANGE_TYPE_MASK;
         d->cmask[PCI_PREF_MEMORY_BASE] |= PCI_PREF_RANGE_TYPE_MASK;
