@@ -55,6 +55,8 @@ int main(int argc, char **argv)
     struct control *ctl = NULL;
     struct qmp_server *qmp[MAX_SERVERS] = {0};
     struct rest_server *rest[MAX_SERVERS] = {0};
+    const char *made[2 * MAX_SERVERS] = {0}; /* unix sockets this process created */
+    size_t n_made = 0;
     struct error err = {0};
     int r, status = EXIT_CONFIG;
     char why[512];
@@ -84,6 +86,8 @@ int main(int argc, char **argv)
 
     for (size_t i = 0; i < o.qmp.n; i++) {
         int fd = listen_spec(o.qmp.v[i], why, sizeof(why));
+        if (fd >= 0 && strncmp(o.qmp.v[i], "unix:", 5) == 0)
+            made[n_made++] = o.qmp.v[i] + 5;
         if (fd < 0 || qmp_server_new(ctl, fd, &qmp[i]) < 0) {
             fprintf(stderr, "pcid: QMP: %s\n", fd < 0 ? why : "cannot serve");
             goto out;
@@ -91,6 +95,8 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < o.rest.n; i++) {
         int fd = listen_spec(o.rest.v[i], why, sizeof(why));
+        if (fd >= 0 && strncmp(o.rest.v[i], "unix:", 5) == 0)
+            made[n_made++] = o.rest.v[i] + 5;
         if (fd < 0 || rest_server_new(api, fd, &rest[i]) < 0) {
             fprintf(stderr, "pcid: REST: %s\n", fd < 0 ? why : "cannot serve");
             goto out;
@@ -108,12 +114,8 @@ out:
         rest_server_free(rest[i]);
         qmp_server_free(qmp[i]);
     }
-    for (size_t i = 0; i < o.qmp.n; i++)
-        if (strncmp(o.qmp.v[i], "unix:", 5) == 0)
-            unlink(o.qmp.v[i] + 5);
-    for (size_t i = 0; i < o.rest.n; i++)
-        if (strncmp(o.rest.v[i], "unix:", 5) == 0)
-            unlink(o.rest.v[i] + 5);
+    for (size_t i = 0; i < n_made; i++)
+        unlink(made[i]);
     control_free(ctl);
     api_free(api);
     machine_free(m);
