@@ -17,14 +17,11 @@ void json_stream_init(struct json_stream *s, size_t max_size, json_stream_fn fn,
     s->opaque = opaque;
 }
 
+static void clear_value(struct json_stream *s);
+
 void json_stream_reset(struct json_stream *s)
 {
-    s->len = 0;
-    s->depth = 0;
-    s->quote = 0;
-    s->escape = false;
-    s->in_token = false;
-    s->in_bare = false;
+    clear_value(s);
     s->skipping = false;
     s->skip_bare = false;
     s->skip_depth = 0;

@@ -87,12 +87,6 @@ static void blk_destroy(struct virtio_pci *vp)
     free(b);
 }
 
-static void blk_pci_destroy(struct pci_device *d)
-{
-    struct virtio_pci *vp = container_of(d, struct virtio_pci, pci);
-    vp->vdc->destroy(vp);
-}
-
 static const struct virtio_dev_class virtio_blk_class = {
     .device_id = 2,
     .trans_devid = VIRTIO_ID_BLOCK_TRANSITIONAL,
@@ -102,7 +96,7 @@ static const struct virtio_dev_class virtio_blk_class = {
 
 static const struct pci_dev_class virtio_blk_pci_class = {
     .name = "virtio-blk-pci",
-    .destroy = blk_pci_destroy,
+    .destroy = virtio_pci_destroy,
 };
 
 static int virtio_blk_realize(const struct qdev_driver *drv, const void *opts,

@@ -123,12 +123,6 @@ static void net_destroy(struct virtio_pci *vp)
     free(container_of(vp, struct virtio_net_pci, vp));
 }
 
-static void net_pci_destroy(struct pci_device *d)
-{
-    struct virtio_pci *vp = container_of(d, struct virtio_pci, pci);
-    vp->vdc->destroy(vp);
-}
-
 static const struct virtio_dev_class virtio_net_class = {
     .device_id = 1,
     .trans_devid = VIRTIO_ID_NET_TRANSITIONAL,
@@ -138,7 +132,7 @@ static const struct virtio_dev_class virtio_net_class = {
 
 static const struct pci_dev_class virtio_net_pci_class = {
     .name = "virtio-net-pci",
-    .destroy = net_pci_destroy,
+    .destroy = virtio_pci_destroy,
 };
 
 /* The MAC QEMU gives a NIC without one: 52:54:00:12:34:56, then :57, ... per NIC. */

@@ -53,6 +53,13 @@ const struct qdev_default virtio_pci_transitional_defaults[] = {
 const struct qdev_default virtio_pci_non_transitional_defaults[] = {
     {"disable-legacy", "on"}, {"disable-modern", "off"}, {0}};
 
+void virtio_pci_destroy(struct pci_device *d)
+{
+    struct virtio_pci *vp = container_of(d, struct virtio_pci, pci);
+
+    vp->vdc->destroy(vp);
+}
+
 static bool legacy_enabled(const struct virtio_pci_opts *o, const struct qdev_env *env)
 {
     bool pcie_port = env->express_bus && !env->root_bus;

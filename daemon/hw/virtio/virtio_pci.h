@@ -144,6 +144,10 @@ struct virtio_pci_params {
     uint32_t default_vectors; /* used when `vectors` was not given */
 };
 
+/* virtio_pci_destroy() - the pci_dev_class destroy hook of every virtio model: hands the
+ * embedding structure to its virtio_dev_class destroy. */
+void virtio_pci_destroy(struct pci_device *d);
+
 /*
  * virtio_pci_check_modes() - resolve disable-legacy=auto (off on a conventional bus, on behind
  * a PCIe port) and refuse a device with neither mode: "device cannot work as neither modern
