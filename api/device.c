@@ -497,7 +497,6 @@ int api_cmd_device_del(struct api *api, json_t *args, json_t **ret, struct error
         return error_conflict(err, "Device %s is already in the process of unplug", id);
     /* A request: the guest acknowledges it through the hotplug controller, or a reset
      * completes it. */
-    md->pci->unplug_pending = true;
-    api->m->generation++;
+    machine_unplug_request(api->m, md);
     return 0;
 }

@@ -39,7 +39,7 @@ static json_t *regions(const struct pci_device *d)
                                 json_boolean(b->type & PCI_BASE_ADDRESS_MEM_TYPE_64));
         }
         /* QEMU reports an unmapped BAR as -1 (its PCI_BAR_UNMAPPED read as int64). */
-        json_object_set_new(r, "address", json_integer((json_int_t)b->addr));
+        json_object_set_new(r, "address", json_integer((json_int_t)pci_bar_addr(d, i)));
         json_object_set_new(r, "size", json_integer((json_int_t)b->size));
         json_array_append_new(list, r);
     }
@@ -48,9 +48,8 @@ static json_t *regions(const struct pci_device *d)
 
 static json_t *bus_devices(const struct machine *m, const struct pci_bus *bus);
 
-static json_t *bridge_info(const struct machine *m, const struct pci_device *d)
+static json_t *bridge_info(const struct machine *m, const struct pci_device *d, const uint8_t *c)
 {
-    const uint8_t *c = d->config;
     uint64_t io_base = (uint64_t)(c[PCI_IO_BASE] & PCI_IO_RANGE_MASK) << 8;
     uint64_t io_limit = ((uint64_t)(c[PCI_IO_LIMIT] & PCI_IO_RANGE_MASK) << 8) | 0xfff;
     uint64_t mem_base = (uint64_t)(le_get16(c + PCI_MEMORY_BASE) & PCI_MEMORY_RANGE_MASK) << 16;
@@ -88,11 +87,12 @@ static json_t *bridge_info(const struct machine *m, const struct pci_device *d)
 
 json_t *marshal_pci_device(const struct machine *m, const struct pci_device *d)
 {
-    const uint8_t *c = d->config;
+    uint8_t c[PCI_CONFIG_HEADER_SIZE]; /* the header, read safely against guest writes */
     uint16_t class_id = pci_dev_class_id(d);
     const char *desc = pci_class_desc(class_id);
     json_t *o, *cls, *id;
 
+    pci_dev_config_copy(d, c, 0, sizeof(c));
     cls = json_pack("{s:i}", "class", class_id);
     if (desc)
         json_object_set_new(cls, "desc", json_string(desc));
@@ -109,7 +109,7 @@ json_t *marshal_pci_device(const struct machine *m, const struct pci_device *d)
     if (c[PCI_INTERRUPT_PIN])
         json_object_set_new(o, "irq", json_integer(c[PCI_INTERRUPT_LINE]));
     if (pci_dev_is_bridge(d))
-        json_object_set_new(o, "pci_bridge", bridge_info(m, d));
+        json_object_set_new(o, "pci_bridge", bridge_info(m, d, c));
     return o;
 }
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "control.h"
 
+#include "util/lfstack.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -12,8 +14,26 @@
 #define CONTROL_MAX_SUBSCRIBERS 32
 #define EVENT_QUEUE_MAX         4096 /* events waiting for the control thread */
 
+#define CONTROL_MAX_WAKEUPS 8
+
+struct posted {
+    struct lf_node node;
+    void (*fn)(void *);
+    void *arg;
+};
+
+struct wakeup {
+    int fd;
+    sd_event_source *src;
+    void (*fn)(void *);
+    void *opaque;
+};
+
 struct control {
     sd_event *ev;
+    struct lf_node *posted;
+    int post_fd;
+    struct wakeup wakeups[CONTROL_MAX_WAKEUPS];
     struct api *api;
     int listener;
     int efd;
@@ -74,6 +94,87 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
     return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
+static int on_wakeup_fd(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+    struct wakeup *w = userdata;
+    uint64_t n;
+
+    (void)s;
+    (void)revents;
+    if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+        return 0;
+    w->fn(w->opaque);
+    return 0;
+}
+
+int control_add_wakeup(struct control *c, void (*fn)(void *opaque), void *opaque, int *fd)
+{
+    for (int i = 0; i < CONTROL_MAX_WAKEUPS; i++) {
+        struct wakeup *w = &c->wakeups[i];
+        int r;
+
+        if (w->fn)
+            continue;
+        w->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (w->fd < 0)
+            return -errno;
+        w->fn = fn;
+        w->opaque = opaque;
+        r = sd_event_add_io(c->ev, &w->src, w->fd, EPOLLIN, on_wakeup_fd, w);
+        if (r < 0) {
+            close(w->fd);
+            w->fn = NULL;
+            return r;
+        }
+        *fd = w->fd;
+        return 0;
+    }
+    return -ENOSPC;
+}
+
+void control_remove_wakeup(struct control *c, int fd)
+{
+    for (int i = 0; i < CONTROL_MAX_WAKEUPS; i++) {
+        struct wakeup *w = &c->wakeups[i];
+
+        if (w->fn && w->fd == fd) {
+            sd_event_source_disable_unref(w->src);
+            close(w->fd);
+            w->fn = NULL;
+        }
+    }
+}
+
+static void run_posted(void *opaque)
+{
+    struct control *c = opaque;
+    struct lf_node *n = lf_take_fifo(&c->posted);
+
+    while (n) {
+        struct posted *p = container_of(n, struct posted, node);
+
+        n = n->next;
+        p->fn(p->arg);
+        free(p);
+    }
+}
+
+int control_post(struct control *c, void (*fn)(void *arg), void *arg)
+{
+    struct posted *p = malloc(sizeof(*p));
+    uint64_t one = 1;
+
+    if (!p)
+        return -ENOMEM;
+    p->fn = fn;
+    p->arg = arg;
+    lf_push(&c->posted, &p->node);
+    if (write(c->post_fd, &one, sizeof(one)) < 0) {
+        /* saturated: a wakeup is pending */
+    }
+    return 0;
+}
+
 int control_new(struct api *api, struct control **ret)
 {
     struct control *c = calloc(1, sizeof(*c));
@@ -109,6 +210,9 @@ int control_new(struct api *api, struct control **ret)
     r = sd_event_add_io(c->ev, &c->efd_source, c->efd, EPOLLIN, on_wakeup, c);
     if (r < 0)
         goto fail;
+    r = control_add_wakeup(c, run_posted, c, &c->post_fd);
+    if (r < 0)
+        goto fail;
     c->listener = api_add_listener(api, on_api_event, c);
     if (c->listener < 0) {
         r = c->listener;
@@ -127,6 +231,11 @@ void control_free(struct control *c)
         return;
     if (c->listener >= 0)
         api_remove_listener(c->api, c->listener);
+    if (c->ev)
+        run_posted(c);
+    for (int i = 0; i < CONTROL_MAX_WAKEUPS; i++)
+        if (c->wakeups[i].fn)
+            control_remove_wakeup(c, c->wakeups[i].fd);
     sd_event_source_unref(c->efd_source);
     if (c->efd >= 0)
         close(c->efd);

@@ -37,6 +37,20 @@ struct api *control_api(struct control *c);
 int control_subscribe(struct control *c, control_event_fn fn, void *opaque);
 void control_unsubscribe(struct control *c, int handle);
 
+/*
+ * control_post() - run fn(arg) on the control thread soon. Lock-free: safe from a vCPU thread
+ * (which must not wait on the control plane). Returns 0 or -ENOMEM.
+ */
+int control_post(struct control *c, void (*fn)(void *arg), void *arg);
+
+/*
+ * control_add_wakeup() - an eventfd whose every write makes the control thread call
+ * fn(opaque) (once per wakeup, however many writes). *fd receives it; writing it is safe from
+ * any thread. Returns 0 or -errno. control_remove_wakeup() closes it.
+ */
+int control_add_wakeup(struct control *c, void (*fn)(void *opaque), void *opaque, int *fd);
+void control_remove_wakeup(struct control *c, int fd);
+
 /* control_run() - run until SIGTERM/SIGINT or control_exit(); returns 0 or -errno. */
 int control_run(struct control *c);
 void control_exit(struct control *c, int code);

@@ -26,7 +26,8 @@ static const char usage[] =
     "  --rest tcp:HOST:PORT | unix:PATH\n"
     "                          serve REST, repeatable\n"
     "  --guest none            no guest runs (devices stay until reset completes removals)\n"
-    "  --vcpus N               vCPU threads (default 2)\n"
+    "  --vcpus N               vCPU threads serving guest accesses (default 2)\n"
+    "  --access unix:PATH      serve guest accesses (QEMU's qtest protocol) on a socket\n"
     "  -h, --help              show this help\n"
     "  --version               show the version\n\n"
     "Default sockets: RUNDIR/qmp.sock, RUNDIR/rest.sock and tcp:127.0.0.1:8086, where RUNDIR\n"
@@ -61,6 +62,7 @@ void options_free(struct pcid_options *o)
     strv_free(&o->blockdevs);
     strv_free(&o->qmp);
     strv_free(&o->rest);
+    strv_free(&o->access);
 }
 
 static int bad(const char *fmt, const char *arg)
@@ -81,7 +83,8 @@ int options_parse(int argc, char **argv, struct pcid_options *o)
         OPT_REST,
         OPT_GUEST,
         OPT_VCPUS,
-        OPT_VERSION
+        OPT_VERSION,
+        OPT_ACCESS
     };
     static const struct option longopts[] = {
         {"machine", required_argument, NULL, OPT_MACHINE},
@@ -91,6 +94,7 @@ int options_parse(int argc, char **argv, struct pcid_options *o)
         {"rest", required_argument, NULL, OPT_REST},
         {"guest", required_argument, NULL, OPT_GUEST},
         {"vcpus", required_argument, NULL, OPT_VCPUS},
+        {"access", required_argument, NULL, OPT_ACCESS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION},
         {0},
@@ -119,6 +123,11 @@ int options_parse(int argc, char **argv, struct pcid_options *o)
             if ((strncmp(optarg, "unix:", 5) != 0 || !optarg[5]) && strncmp(optarg, "tcp:", 4) != 0)
                 return bad("--rest takes tcp:HOST:PORT or unix:PATH, not '%s'", optarg);
             r = strv_push(&o->rest, optarg);
+            break;
+        case OPT_ACCESS:
+            if (strncmp(optarg, "unix:", 5) != 0 || !optarg[5])
+                return bad("--access takes unix:PATH, not '%s'", optarg);
+            r = strv_push(&o->access, optarg);
             break;
         case OPT_GUEST:
             if (strcmp(optarg, "none") != 0)

@@ -23,6 +23,7 @@ struct pcid_options {
     struct strv blockdevs; /* --blockdev specs */
     struct strv qmp;       /* "unix:PATH" */
     struct strv rest;      /* "tcp:HOST:PORT" or "unix:PATH" */
+    struct strv access;    /* "unix:PATH": qtest access sockets */
     const char *guest;     /* "none" */
     unsigned vcpus;
 };

@@ -87,6 +87,8 @@ void machine_free(struct machine *m)
         pci_bus_detach(md->pci);
         mdev_free(md);
     }
+    if (m->type && m->type->fini)
+        m->type->fini(m);
     for (unsigned i = 0; i < m->n_buses; i++)
         pci_bus_free(m->buses[i]);
     backend_list_clear(&m->backends);
@@ -235,6 +237,10 @@ int machine_add_device(struct machine *m, struct pci_bus *bus, uint8_t devfn, st
     d->hotplugged = m->started;
     append(m, md);
     m->generation++;
+    if (m->plat && m->plat->topology_changed)
+        m->plat->topology_changed(m->plat_opaque);
+    if (d->hotplugged && m->type->hotplug_plug)
+        m->type->hotplug_plug(m, d);
     if (m->events.device_added)
         m->events.device_added(m->events.opaque, d->id, machine_dev_bdf(md, bdf));
     return 0;
@@ -258,6 +264,11 @@ static void unlink_dev(struct machine *m, struct machine_dev *md)
     }
 }
 
+static void mdev_free_cb(void *arg)
+{
+    mdev_free(arg);
+}
+
 static void remove_one(struct machine *m, struct machine_dev *md)
 {
     char *path = md->path;
@@ -268,8 +279,15 @@ static void remove_one(struct machine *m, struct machine_dev *md)
     if (md->drive)
         backend_release(&m->backends, md->drive);
     md->path = NULL;
-    mdev_free(md);
     m->generation++;
+    /* vCPUs may still be inside the device: publish the topology without it, then free it
+     * after a grace period. */
+    if (m->plat && m->plat->topology_changed)
+        m->plat->topology_changed(m->plat_opaque);
+    if (m->plat && m->plat->defer_free)
+        m->plat->defer_free(m->plat_opaque, mdev_free_cb, md);
+    else
+        mdev_free(md);
 
     if (m->events.device_deleted && path)
         m->events.device_deleted(m->events.opaque, id, path);
@@ -300,6 +318,8 @@ void machine_eject_slot(struct machine *m, struct pci_bus *bus, unsigned slot)
         }
         remove_one(m, md);
     }
+    if (m->type->hotplug_slot_gone)
+        m->type->hotplug_slot_gone(m, bus, slot);
 }
 
 void machine_unplug_complete(struct machine *m, struct machine_dev *md)
@@ -332,6 +352,8 @@ void machine_reset(struct machine *m)
         pci_dev_reset(md->pci);
         pthread_mutex_unlock(&md->pci->lock);
     }
+    if (m->type->reset)
+        m->type->reset(m);
 }
 
 void machine_start(struct machine *m)
@@ -342,4 +364,33 @@ void machine_start(struct machine *m)
         pthread_mutex_unlock(&md->pci->lock);
     }
     m->started = true;
+}
+
+void machine_set_platform(struct machine *m, const struct machine_platform *plat, void *opaque)
+{
+    m->plat = plat;
+    m->plat_opaque = opaque;
+}
+
+int machine_add_io(struct machine *m, uint16_t base, uint16_t len, const struct pci_region_ops *ops,
+                   void *opaque)
+{
+    if (m->n_io >= MACHINE_MAX_IO)
+        return -ENOSPC;
+    m->io[m->n_io++] = (struct machine_io){.base = base, .len = len, .ops = ops, .opaque = opaque};
+    return 0;
+}
+
+void machine_unplug_request(struct machine *m, struct machine_dev *md)
+{
+    md->pci->unplug_pending = true;
+    m->generation++;
+    if (m->type->hotplug_unplug_request)
+        m->type->hotplug_unplug_request(m, md->pci);
+}
+
+void machine_irq_set(struct machine *m, unsigned gsi, int level)
+{
+    if (m->plat && m->plat->irq_set)
+        m->plat->irq_set(m->plat_opaque, gsi, level);
 }

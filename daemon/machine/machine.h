@@ -38,6 +38,36 @@ struct machine_foreign_bus {
     const char *type;
 };
 
+/*
+ * What a machine needs from the platform that runs it (the vCPU layer), set with
+ * machine_set_platform(). Any hook may be NULL (no vCPUs: nothing to deliver to).
+ */
+struct machine_platform {
+    /* An interrupt line (GSI) changed level. Any thread. */
+    void (*irq_set)(void *opaque, unsigned gsi, int level);
+    /* A device wrote an MSI message. Any thread. */
+    void (*msi)(void *opaque, uint64_t addr, uint32_t data);
+    /* A BAR, Command register or bridge window changed the address map. Any thread. */
+    void (*map_changed)(void *opaque);
+    /* The guest ejected `slot` of `bus`: post it to the control plane (vCPU thread; must not
+     * take the control lock). */
+    void (*eject)(void *opaque, struct pci_bus *bus, unsigned slot);
+    /* Devices came or went (control plane, under the control lock). */
+    void (*topology_changed)(void *opaque);
+    /* Run fn(arg) once no vCPU can still see what the last topology change removed (an RCU
+     * grace period). Control plane. */
+    void (*defer_free)(void *opaque, void (*fn)(void *arg), void *arg);
+};
+
+/* A chipset port-I/O block (not a BAR): hotplug registers, GPE, ... */
+struct machine_io {
+    uint16_t base, len;
+    const struct pci_region_ops *ops;
+    void *opaque;
+};
+
+#define MACHINE_MAX_IO 8
+
 struct machine_type {
     const char *name;  /* "pc" */
     const char *alias; /* NULL or a second name */
@@ -47,8 +77,19 @@ struct machine_type {
     bool root_express;
     bool root_hotpluggable;
     const struct machine_foreign_bus *foreign_buses; /* ends with {0} */
-    /* Creates the root bus's built-in functions. Returns 0 or -errno. */
+    bool conf1;                                      /* configuration mechanism #1 at 0xCF8/0xCFC */
+    /* Creates the root bus's built-in functions and chipset state. Returns 0 or -errno. */
     int (*init)(struct machine *m);
+    /* Frees what init allocated in m->priv. */
+    void (*fini)(struct machine *m);
+    /* Hotplug controller: a device was hot-added (device check to the guest). */
+    void (*hotplug_plug)(struct machine *m, struct pci_device *d);
+    /* Hotplug controller: removal of `d` requested (eject request to the guest). */
+    void (*hotplug_unplug_request)(struct machine *m, struct pci_device *d);
+    /* Hotplug controller: slot `slot` of `bus` is gone. */
+    void (*hotplug_slot_gone)(struct machine *m, struct pci_bus *bus, unsigned slot);
+    /* Chipset part of a system reset (after the devices). */
+    void (*reset)(struct machine *m);
 };
 
 /* A property as the user gave it, kept for descriptions and `info qtree`-style output. */
@@ -89,7 +130,28 @@ struct machine {
     uint64_t generation; /* bumped by every topology change */
     bool started;        /* cold-plug phase over: adds are hot-plugs */
     struct machine_events events;
+    const struct machine_platform *plat;
+    void *plat_opaque;
+    struct machine_io io[MACHINE_MAX_IO]; /* chipset port-I/O blocks */
+    unsigned n_io;
+    void *priv; /* the machine type's chipset state */
 };
+
+/* machine_set_platform() - connect the vCPU layer (before start). */
+void machine_set_platform(struct machine *m, const struct machine_platform *plat, void *opaque);
+
+/* machine_add_io() - register a chipset port-I/O block (machine init). Returns 0 or -ENOSPC. */
+int machine_add_io(struct machine *m, uint16_t base, uint16_t len, const struct pci_region_ops *ops,
+                   void *opaque);
+
+/*
+ * machine_unplug_request() - device_del accepted: mark `md` pending and ask the guest to eject
+ * it through the machine's hotplug controller.
+ */
+void machine_unplug_request(struct machine *m, struct machine_dev *md);
+
+/* machine_irq_set() - drive interrupt line `gsi` through the platform (no-op without one). */
+void machine_irq_set(struct machine *m, unsigned gsi, int level);
 
 /* The machine types pcid offers, and lookup by name or alias (NULL = the default). */
 const struct machine_type *machine_type_find(const char *name);

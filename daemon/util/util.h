@@ -122,6 +122,34 @@ static inline void le_set(uint8_t *p, uint64_t v, unsigned len)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/*
+ * Shared-memory access to guest-visible bytes that other threads may read or write at the same
+ * time (config space of a live device): relaxed atomics, which compile to plain loads and
+ * stores on x86 but tell the compiler and ThreadSanitizer what is going on.
+ */
+static inline uint8_t ld8(const uint8_t *p)
+{
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+static inline void st8(uint8_t *p, uint8_t v)
+{
+    __atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+/* Read `len` (1..8) shared bytes at p as a little-endian value. */
+static inline uint64_t le_load(const uint8_t *p, unsigned len)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < len; i++)
+        v |= (uint64_t)ld8(p + i) << (8 * i);
+    return v;
+}
+/* Write the low `len` (1..8) bytes of v to shared bytes at p, little-endian. */
+static inline void le_store(uint8_t *p, uint64_t v, unsigned len)
+{
+    for (unsigned i = 0; i < len; i++)
+        st8(p + i, (uint8_t)(v >> (8 * i)));
+}
+
 static inline bool streq(const char *a, const char *b)
 {
     return a && b && strcmp(a, b) == 0;

@@ -275,11 +275,6 @@ struct bad_row {
 
 /* clang-format off */
 static const struct bad_row bad_rows[] = {
-    {"word at odd offset", 256, 0x41, 2, 0xffff},
-    {"word at 0x05 straddles command/status", 256, 0x05, 2, 0xffff},
-    {"dword at 0x42", 256, 0x42, 4, 0xffffffff},
-    {"dword at 0x3e straddles header end", 256, 0x3e, 4, 0xffffffff},
-    {"dword at 0x101 of 4096", 4096, 0x101, 4, 0xffffffff},
     {"byte at 0x100 of 256", 256, 0x100, 1, 0xff},
     {"word at 0x100 of 256", 256, 0x100, 2, 0xffff},
     {"dword at 0x100 of 256", 256, 0x100, 4, 0xffffffff},
@@ -287,7 +282,7 @@ static const struct bad_row bad_rows[] = {
     {"byte at 0x1000 of 4096", 4096, 0x1000, 1, 0xff},
     {"dword at 0x1000 of 4096", 4096, 0x1000, 4, 0xffffffff},
     {"dword at 0xfffffffc (wrap)", 256, 0xfffffffc, 4, 0xffffffff},
-    {"length 3", 256, 0x40, 3, 0xffffff},
+    {"dword at 0xfe of 256 runs past the end", 256, 0xfe, 4, 0xffffffff},
     {"length 0 reads no bytes", 256, 0x40, 0, 0x0},
     {"length 8", 256, 0x40, 8, 0xffffffff},
 };
@@ -321,6 +316,11 @@ struct edge_row {
 
 /* clang-format off */
 static const struct edge_row edge_rows[] = {
+    /* Unaligned accesses are served, as QEMU serves them (any 1..4 bytes inside the space). */
+    {"word at odd offset 0x41", 256, 0x41, 2},
+    {"dword at 0x42", 256, 0x42, 4},
+    {"dword at 0x101 of 4096", 4096, 0x101, 4},
+    {"three bytes at 0x40", 256, 0x40, 3},
     {"dword 0xfc of 256", 256, 0xfc, 4},
     {"byte 0xff of 256", 256, 0xff, 1},
     {"dword 0xfc of 4096", 4096, 0xfc, 4},

@@ -159,7 +159,7 @@ void msix_free(struct msix *m)
 static void load_control(struct pci_device *d)
 {
     struct msix *m = d->msix;
-    uint16_t ctl = le_get16(d->config + m->cap + PCI_MSIX_FLAGS);
+    uint16_t ctl = (uint16_t)le_load(d->config + m->cap + PCI_MSIX_FLAGS, 2);
 
     m->enabled = ctl & PCI_MSIX_FLAGS_ENABLE;
     m->masked = ctl & PCI_MSIX_FLAGS_MASKALL;
@@ -172,9 +172,9 @@ void msix_reset(struct pci_device *d)
 
     if (!m)
         return;
-    ctl = le_get16(d->config + m->cap + PCI_MSIX_FLAGS);
+    ctl = (uint16_t)le_load(d->config + m->cap + PCI_MSIX_FLAGS, 2);
     ctl &= (uint16_t) ~(PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
-    le_set16(d->config + m->cap + PCI_MSIX_FLAGS, ctl);
+    le_store(d->config + m->cap + PCI_MSIX_FLAGS, ctl, 2);
     memset(m->table, 0, (size_t)m->nvectors * PCI_MSIX_ENTRY_SIZE_BYTES);
     for (uint16_t v = 0; v < m->nvectors; v++)
         m->table[v * PCI_MSIX_ENTRY_SIZE_BYTES + ENTRY_CTRL] = ENTRY_CTRL_MASKBIT;

@@ -179,16 +179,17 @@ static inline bool pci_dev_is_express(const struct pci_device *d)
 
 /*
  * pci_dev_config_read() - a guest (or monitor) configuration read.
- * @offset: byte offset in configuration space; @len: 1, 2 or 4.
- * Returns the value, little-endian as the guest sees it; all-ones if the access is out of
- * range or not naturally aligned (PCI 3.0 §3.2.2.3.2 leaves those undefined; QEMU drops them).
+ * @offset: byte offset in configuration space; @len: 1 to 4 bytes, any alignment (QEMU serves
+ * unaligned configuration accesses; PCI 3.0 §3.2.2.3.2 leaves them to the host bridge).
+ * Returns the value, little-endian as the guest sees it; all-ones if the access runs outside
+ * the configuration space.
  * Lock-free for plain registers; a model hook may take the device lock.
  */
 uint32_t pci_dev_config_read(struct pci_device *d, uint32_t offset, unsigned len);
 
 /*
  * pci_dev_config_write() - a guest configuration write, through the model's hook if any.
- * @offset, @len: as for reads; out-of-range or misaligned writes are dropped.
+ * @offset, @len: as for reads; writes outside the configuration space are dropped.
  * Caller holds d->lock.
  */
 void pci_dev_config_write(struct pci_device *d, uint32_t offset, uint32_t value, unsigned len);
@@ -222,6 +223,20 @@ int pci_bar_register(struct pci_device *d, int region, uint64_t size, uint8_t ty
  * 32-bit BAR; the ROM also needs its enable bit). QEMU's pci_bar_address rules.
  */
 uint64_t pci_bar_address(const struct pci_device *d, int region);
+
+/* The address BAR `region` decodes now (kept by pci_dev_update_mappings), read from any thread.
+ */
+static inline uint64_t pci_bar_addr(const struct pci_device *d, int region)
+{
+    return __atomic_load_n(&d->bars[region].addr, __ATOMIC_RELAXED);
+}
+
+/*
+ * pci_dev_config_copy() - copy `len` bytes of config space from `offset` into `out`, safely
+ * against concurrent guest writes (each byte read atomically; a multi-byte register written at
+ * the same moment may be seen half old, half new, as on hardware). Any thread.
+ */
+void pci_dev_config_copy(const struct pci_device *d, uint8_t *out, uint32_t offset, uint32_t len);
 
 /* Offset in configuration space of the register of BAR `region` (0x10.., ROM 0x30 or 0x38). */
 uint32_t pci_bar_offset(const struct pci_device *d, int region);

@@ -113,7 +113,8 @@ int pci_bus_attach(struct pci_bus *bus, struct pci_device *d, uint8_t devfn)
         return -EBUSY;
     d->bus = bus;
     d->devfn = devfn;
-    bus->devices[devfn] = d;
+    /* Publish: a vCPU that loads the pointer sees the device fully built. */
+    __atomic_store_n(&bus->devices[devfn], d, __ATOMIC_RELEASE);
     return 0;
 }
 
@@ -126,8 +127,8 @@ void pci_bus_detach(struct pci_device *d)
     for (int pin = 0; pin < PCI_NUM_PINS; pin++)
         pci_dev_set_irq(d, pin, 0);
     if (bus->devices[d->devfn] == d)
-        bus->devices[d->devfn] = NULL;
-    d->bus = NULL;
+        __atomic_store_n(&bus->devices[d->devfn], NULL, __ATOMIC_RELEASE);
+    /* d->bus stays: a vCPU may still be inside the device until the grace period ends. */
 }
 
 void pci_bus_map_changed(struct pci_bus *bus)

@@ -101,7 +101,8 @@ enum pci_place_result pci_bus_place(const struct pci_bus *bus, struct pci_place 
  */
 int pci_bus_attach(struct pci_bus *bus, struct pci_device *d, uint8_t devfn);
 
-/* pci_bus_detach() - unplug `d` from its bus; its INTx lines are deasserted first. */
+/* pci_bus_detach() - unplug `d` from its bus; its INTx lines are deasserted first. d->bus still
+ * names the bus afterwards: a vCPU may be inside the device until the grace period ends. */
 void pci_bus_detach(struct pci_device *d);
 
 /* Notifications from devices, forwarded to the root bus's ops (no-ops without ops). */

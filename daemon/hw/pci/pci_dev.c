@@ -143,18 +143,17 @@ void pci_dev_set_multifunction(struct pci_device *d, bool on)
     d->multifunction = on;
 }
 
+/* QEMU's rule: any 1..4-byte access inside the config space, aligned or not. */
 static bool access_ok(const struct pci_device *d, uint32_t offset, unsigned len)
 {
-    if (len != 1 && len != 2 && len != 4)
-        return false;
-    if (offset & (len - 1))
+    if (len < 1 || len > 4)
         return false;
     return offset < d->config_size && offset + len <= d->config_size;
 }
 
 uint32_t pci_default_config_read(struct pci_device *d, uint32_t offset, unsigned len)
 {
-    return (uint32_t)le_get(d->config + offset, len);
+    return (uint32_t)le_load(d->config + offset, len);
 }
 
 uint32_t pci_dev_config_read(struct pci_device *d, uint32_t offset, unsigned len)
@@ -168,7 +167,7 @@ uint32_t pci_dev_config_read(struct pci_device *d, uint32_t offset, unsigned len
 
 static bool intx_disabled(const struct pci_device *d)
 {
-    return le_get16(d->config + PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE;
+    return le_load(d->config + PCI_COMMAND, 2) & PCI_COMMAND_INTX_DISABLE;
 }
 
 static void update_irq_status(struct pci_device *d)
@@ -177,10 +176,10 @@ static void update_irq_status(struct pci_device *d)
 
     for (int i = 0; i < PCI_NUM_PINS; i++)
         any |= d->irq_state[i] != 0;
-    if (any)
-        d->config[PCI_STATUS] |= PCI_STATUS_INTERRUPT;
-    else
-        d->config[PCI_STATUS] &= (uint8_t)~PCI_STATUS_INTERRUPT;
+    uint8_t status = ld8(d->config + PCI_STATUS);
+
+    st8(d->config + PCI_STATUS,
+        any ? (uint8_t)(status | PCI_STATUS_INTERRUPT) : (uint8_t)(status & ~PCI_STATUS_INTERRUPT));
 }
 
 static void intx_propagate(struct pci_device *d, int pin, int change)
@@ -225,9 +224,11 @@ void pci_default_config_write(struct pci_device *d, uint32_t offset, uint32_t va
         uint8_t wmask = d->wmask[offset + i];
         uint8_t w1cmask = d->w1cmask[offset + i];
         uint8_t *byte = &d->config[offset + i];
+        uint8_t b = ld8(byte);
 
-        *byte = (uint8_t)((*byte & ~wmask) | (v & wmask));
-        *byte &= (uint8_t) ~(v & w1cmask);
+        b = (uint8_t)((b & ~wmask) | (v & wmask));
+        b &= (uint8_t) ~(v & w1cmask);
+        st8(byte, b);
     }
 
     if (ranges_overlap(offset, len, PCI_BASE_ADDRESS_0, 24) ||
@@ -311,7 +312,7 @@ int pci_bar_register(struct pci_device *d, int region, uint64_t size, uint8_t ty
 uint64_t pci_bar_address(const struct pci_device *d, int region)
 {
     const struct pci_bar *bar = &d->bars[region];
-    uint16_t cmd = le_get16(d->config + PCI_COMMAND);
+    uint16_t cmd = (uint16_t)le_load(d->config + PCI_COMMAND, 2);
     uint32_t off = pci_bar_offset(d, region);
     uint64_t addr, last;
 
@@ -321,7 +322,7 @@ uint64_t pci_bar_address(const struct pci_device *d, int region)
     if (bar->type & PCI_BASE_ADDRESS_SPACE_IO) {
         if (!(cmd & PCI_COMMAND_IO))
             return PCI_BAR_UNMAPPED;
-        addr = le_get32(d->config + off) & ~(bar->size - 1);
+        addr = le_load(d->config + off, 4) & ~(bar->size - 1);
         last = addr + bar->size - 1;
         if (last <= addr || last >= UINT32_MAX || addr == 0)
             return PCI_BAR_UNMAPPED;
@@ -330,10 +331,7 @@ uint64_t pci_bar_address(const struct pci_device *d, int region)
 
     if (!(cmd & PCI_COMMAND_MEMORY))
         return PCI_BAR_UNMAPPED;
-    if (bar->type & PCI_BASE_ADDRESS_MEM_TYPE_64)
-        addr = le_get64(d->config + off);
-    else
-        addr = le_get32(d->config + off);
+    addr = le_load(d->config + off, (bar->type & PCI_BASE_ADDRESS_MEM_TYPE_64) ? 8 : 4);
     if (region == PCI_ROM_SLOT && !(addr & PCI_ROM_ADDRESS_ENABLE))
         return PCI_BAR_UNMAPPED;
     addr &= ~(bar->size - 1);
@@ -355,8 +353,8 @@ bool pci_dev_update_mappings(struct pci_device *d)
         if (!d->bars[i].size)
             continue;
         addr = pci_bar_address(d, i);
-        if (addr != d->bars[i].addr) {
-            d->bars[i].addr = addr;
+        if (addr != pci_bar_addr(d, i)) {
+            __atomic_store_n(&d->bars[i].addr, addr, __ATOMIC_RELAXED);
             changed = true;
         }
     }
@@ -371,12 +369,13 @@ void pci_dev_reset(struct pci_device *d)
         pci_dev_set_irq(d, i, 0);
 
     clear = le_get16(d->wmask + PCI_COMMAND) | le_get16(d->w1cmask + PCI_COMMAND);
-    le_set16(d->config + PCI_COMMAND, le_get16(d->config + PCI_COMMAND) & (uint16_t)~clear);
+    le_store(d->config + PCI_COMMAND, le_load(d->config + PCI_COMMAND, 2) & (uint16_t)~clear, 2);
     clear = le_get16(d->wmask + PCI_STATUS) | le_get16(d->w1cmask + PCI_STATUS);
-    le_set16(d->config + PCI_STATUS, le_get16(d->config + PCI_STATUS) & (uint16_t)~clear);
-    d->config[PCI_INTERRUPT_LINE] &=
-        (uint8_t) ~(d->wmask[PCI_INTERRUPT_LINE] | d->w1cmask[PCI_INTERRUPT_LINE]);
-    d->config[PCI_CACHE_LINE_SIZE] = 0;
+    le_store(d->config + PCI_STATUS, le_load(d->config + PCI_STATUS, 2) & (uint16_t)~clear, 2);
+    st8(d->config + PCI_INTERRUPT_LINE,
+        ld8(d->config + PCI_INTERRUPT_LINE) &
+            (uint8_t) ~(d->wmask[PCI_INTERRUPT_LINE] | d->w1cmask[PCI_INTERRUPT_LINE]));
+    st8(d->config + PCI_CACHE_LINE_SIZE, 0);
 
     for (int r = 0; r < PCI_NUM_REGIONS; r++) {
         const struct pci_bar *bar = &d->bars[r];
@@ -385,9 +384,9 @@ void pci_dev_reset(struct pci_device *d)
         if (!bar->size)
             continue;
         if (!(bar->type & PCI_BASE_ADDRESS_SPACE_IO) && (bar->type & PCI_BASE_ADDRESS_MEM_TYPE_64))
-            le_set64(d->config + off, bar->type);
+            le_store(d->config + off, bar->type, 8);
         else
-            le_set32(d->config + off, bar->type);
+            le_store(d->config + off, bar->type, 4);
     }
     if (pci_dev_update_mappings(d) && d->bus)
         pci_bus_map_changed(d->bus);
@@ -395,4 +394,10 @@ void pci_dev_reset(struct pci_device *d)
         msix_reset(d);
     if (d->cls && d->cls->reset)
         d->cls->reset(d);
+}
+
+void pci_dev_config_copy(const struct pci_device *d, uint8_t *out, uint32_t offset, uint32_t len)
+{
+    for (uint32_t i = 0; i < len && offset + i < d->config_size; i++)
+        out[i] = ld8(d->config + offset + i);
 }
