@@ -217,6 +217,8 @@ static void conn_process(struct qtest_conn *c)
                                  QTEST_MAX_LINE);
         } else {
             n = qtest_line(c->v, c->in, reply, sizeof(reply), &c->intercept);
+            /* Interrupts this access raised are reported before its reply, as QEMU does. */
+            vcpu_run_irqs(c->v);
         }
         conn_send(c, reply, MIN(n, sizeof(reply) - 1));
         c->in_len -= (size_t)(nl + 1 - c->in);

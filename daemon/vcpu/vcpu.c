@@ -143,7 +143,7 @@ void vcpus_deliver_irq(struct vcpus *vs, unsigned cpu, const struct vcpu_irq *ir
     wake(v->wakefd);
 }
 
-static void run_irqs(struct vcpu *v)
+void vcpu_run_irqs(struct vcpu *v)
 {
     struct lf_node *n = lf_take_fifo(&v->irqs);
 
@@ -212,7 +212,7 @@ static void *vcpu_main(void *arg)
     while (!__atomic_load_n(&v->stop, __ATOMIC_ACQUIRE)) {
         int timeout, n;
 
-        run_irqs(v);
+        vcpu_run_irqs(v);
         run_work(v);
         timeout = run_timers(v);
         vcpu_quiescent(v);

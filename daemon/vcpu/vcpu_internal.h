@@ -148,6 +148,8 @@ bool topo_slow_find(const struct topology *t, bool io, uint64_t addr, struct top
 /* vcpu.c */
 void vcpus_defer(struct vcpus *vs, void (*fn)(void *arg), void *arg);
 void vcpus_deliver_irq(struct vcpus *vs, unsigned cpu, const struct vcpu_irq *irq);
+/* Hand this vCPU's queued interrupts to its consumers now (on its thread). */
+void vcpu_run_irqs(struct vcpu *v);
 
 #define STAT_INC(v, field) __atomic_store_n(&(v)->c.field, (v)->c.field + 1, __ATOMIC_RELAXED)
 

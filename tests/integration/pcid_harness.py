@@ -131,9 +131,11 @@ class Pcid:
         self.dir = tempfile.mkdtemp(prefix='pcid-test-')
         self.qmp_path = os.path.join(self.dir, 'qmp.sock')
         self.rest_path = os.path.join(self.dir, 'rest.sock')
+        self.access_path = os.path.join(self.dir, 'access.sock')
         self.port = free_port()
         self.args = [PCID, '--qmp', 'unix:' + self.qmp_path, '--rest', 'unix:' + self.rest_path,
-                     '--rest', 'tcp:127.0.0.1:%d' % self.port] + list(args)
+                     '--rest', 'tcp:127.0.0.1:%d' % self.port,
+                     '--access', 'unix:' + self.access_path] + list(args)
         if guest:
             self.args += ['--guest', guest]
         self.env = dict(os.environ, **(env or {}))
