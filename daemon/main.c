@@ -12,6 +12,7 @@
 
 #include "../api/commands.h"
 #include "servers.h"
+#include "vcpu/guest.h"
 #include "vcpu/vcpu.h"
 
 #define EXIT_USAGE  2
@@ -47,6 +48,7 @@ int main(int argc, char **argv)
     struct api *api = NULL;
     struct control *ctl = NULL;
     struct vcpus *vs = NULL;
+    struct guest *guest = NULL;
     struct servers sv = {0};
     struct error err = {0};
     int r, status = EXIT_CONFIG;
@@ -65,21 +67,37 @@ int main(int argc, char **argv)
         fprintf(stderr, "pcid: %s\n", err.desc);
         goto out;
     }
-    if (api_new(m, &(struct api_options){.guest_running = false}, &api) < 0 ||
+    bool cooperative = strcmp(o.guest, "cooperative") == 0;
+    if (api_new(m, &(struct api_options){.guest_running = cooperative}, &api) < 0 ||
         control_new(api, &ctl) < 0 ||
         vcpus_new(m, ctl, &(struct vcpus_config){.n = o.vcpus}, &vs) < 0) {
         fprintf(stderr, "pcid: cannot start the control loop or the vCPUs\n");
         status = EXIT_FAILURE;
         goto out;
     }
+    r = guest_new(vs,
+                  &(struct guest_config){.mode = cooperative ? GUEST_COOPERATIVE : GUEST_NONE,
+                                         .eject_delay_ns = o.eject_delay_ms * 1000000ULL,
+                                         .firmware_log = o.firmware_log},
+                  &guest);
+    if (r < 0) {
+        fprintf(stderr, "pcid: --firmware-log %s: %s\n", o.firmware_log, strerror(-r));
+        goto out;
+    }
     if (cold_plug(api, &o) < 0)
         goto out;
     api_start(api);
-    if (vcpus_start(vs) < 0 || servers_open(&sv, &o, ctl, api, vs) < 0)
+    if (vcpus_start(vs) < 0)
         goto out;
-    fprintf(stderr, "pcid %s: machine %s, %u functions, %u vCPUs; QMP %s; REST %s%s%s\n",
-            PCID_VERSION, m->type->name, machine_device_count(m), o.vcpus, o.qmp.v[0], o.rest.v[0],
-            o.rest.n > 1 ? ", " : "", o.rest.n > 1 ? o.rest.v[1] : "");
+    /* The guest's firmware runs before any socket opens: clients see a booted machine. */
+    r = guest_boot(guest);
+    if (r < 0)
+        fprintf(stderr, "pcid: the guest's firmware failed: %s\n", strerror(-r));
+    if (servers_open(&sv, &o, ctl, api, vs) < 0)
+        goto out;
+    fprintf(stderr, "pcid %s: machine %s, %u functions, %u vCPUs, guest %s; QMP %s; REST %s%s%s\n",
+            PCID_VERSION, m->type->name, machine_device_count(m), o.vcpus, o.guest, o.qmp.v[0],
+            o.rest.v[0], o.rest.n > 1 ? ", " : "", o.rest.n > 1 ? o.rest.v[1] : "");
 
     r = control_run(ctl);
     status = r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
@@ -87,6 +105,7 @@ int main(int argc, char **argv)
 out:
     servers_close_front(&sv);
     vcpus_free(vs);
+    guest_free(guest);
     servers_close_access(&sv);
     control_free(ctl);
     api_free(api);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../api/commands.h"
+#include "vcpu/guest.h"
 
 static const char usage[] =
     "Usage: pcid [OPTIONS]\n"
@@ -25,7 +26,13 @@ static const char usage[] =
     "  --qmp unix:PATH         serve QMP on a unix socket, repeatable\n"
     "  --rest tcp:HOST:PORT | unix:PATH\n"
     "                          serve REST, repeatable\n"
-    "  --guest none            no guest runs (devices stay until reset completes removals)\n"
+    "  --guest cooperative | none\n"
+    "                          cooperative (default): firmware configures the devices at start\n"
+    "                          and after reset, an OS ejects unplugged devices; none: no guest\n"
+    "                          runs, as QEMU with -S (removals wait for a reset)\n"
+    "  --eject-delay MS        how long the cooperative guest takes to eject (default 20,\n"
+    "                          0..60000)\n"
+    "  --firmware-log PATH     write the firmware's SeaBIOS-style log to PATH\n"
     "  --vcpus N               vCPU threads serving guest accesses (default 2)\n"
     "  --access unix:PATH      serve guest accesses (QEMU's qtest protocol) on a socket\n"
     "  -h, --help              show this help\n"
@@ -84,7 +91,9 @@ int options_parse(int argc, char **argv, struct pcid_options *o)
         OPT_GUEST,
         OPT_VCPUS,
         OPT_VERSION,
-        OPT_ACCESS
+        OPT_ACCESS,
+        OPT_EJECT_DELAY,
+        OPT_FIRMWARE_LOG
     };
     static const struct option longopts[] = {
         {"machine", required_argument, NULL, OPT_MACHINE},
@@ -95,13 +104,16 @@ int options_parse(int argc, char **argv, struct pcid_options *o)
         {"guest", required_argument, NULL, OPT_GUEST},
         {"vcpus", required_argument, NULL, OPT_VCPUS},
         {"access", required_argument, NULL, OPT_ACCESS},
+        {"eject-delay", required_argument, NULL, OPT_EJECT_DELAY},
+        {"firmware-log", required_argument, NULL, OPT_FIRMWARE_LOG},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION},
         {0},
     };
     int c, r = 0;
 
-    *o = (struct pcid_options){.guest = "none", .vcpus = 2};
+    *o = (struct pcid_options){
+        .guest = "cooperative", .vcpus = 2, .eject_delay_ms = GUEST_EJECT_DELAY_DEFAULT_MS};
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1 && r == 0) {
         switch (c) {
@@ -130,9 +142,20 @@ int options_parse(int argc, char **argv, struct pcid_options *o)
             r = strv_push(&o->access, optarg);
             break;
         case OPT_GUEST:
-            if (strcmp(optarg, "none") != 0)
-                return bad("--guest: unknown guest mode '%s' (this build has: none)", optarg);
+            if (strcmp(optarg, "none") != 0 && strcmp(optarg, "cooperative") != 0)
+                return bad("--guest: unknown guest mode '%s' (cooperative, none)", optarg);
             o->guest = optarg;
+            break;
+        case OPT_EJECT_DELAY: {
+            char *end;
+            unsigned long ms = strtoul(optarg, &end, 10);
+            if (!*optarg || *end || optarg[0] == '-' || ms > GUEST_EJECT_DELAY_MAX_MS)
+                return bad("--eject-delay takes milliseconds from 0 to 60000, not '%s'", optarg);
+            o->eject_delay_ms = (unsigned)ms;
+            break;
+        }
+        case OPT_FIRMWARE_LOG:
+            o->firmware_log = optarg;
             break;
         case OPT_VCPUS: {
             char *end;

@@ -18,13 +18,15 @@ struct strv {
 };
 
 struct pcid_options {
-    const char *machine;   /* NULL = the default type */
-    struct strv devices;   /* --device specs, QEMU -device syntax */
-    struct strv blockdevs; /* --blockdev specs */
-    struct strv qmp;       /* "unix:PATH" */
-    struct strv rest;      /* "tcp:HOST:PORT" or "unix:PATH" */
-    struct strv access;    /* "unix:PATH": qtest access sockets */
-    const char *guest;     /* "none" */
+    const char *machine;      /* NULL = the default type */
+    struct strv devices;      /* --device specs, QEMU -device syntax */
+    struct strv blockdevs;    /* --blockdev specs */
+    struct strv qmp;          /* "unix:PATH" */
+    struct strv rest;         /* "tcp:HOST:PORT" or "unix:PATH" */
+    struct strv access;       /* "unix:PATH": qtest access sockets */
+    const char *guest;        /* "cooperative" (default) or "none" */
+    unsigned eject_delay_ms;  /* the cooperative guest's delay before an eject */
+    const char *firmware_log; /* --firmware-log PATH, or NULL */
     unsigned vcpus;
 };
 

@@ -354,6 +354,8 @@ void machine_reset(struct machine *m)
     }
     if (m->type->reset)
         m->type->reset(m);
+    if (m->plat && m->plat->reset)
+        m->plat->reset(m->plat_opaque);
 }
 
 void machine_start(struct machine *m)

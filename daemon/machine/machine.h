@@ -57,6 +57,9 @@ struct machine_platform {
     /* Run fn(arg) once no vCPU can still see what the last topology change removed (an RCU
      * grace period). Control plane. */
     void (*defer_free)(void *opaque, void (*fn)(void *arg), void *arg);
+    /* The machine was reset (system_reset): the guest starts again. Control plane, under the
+     * control lock; must only post work. */
+    void (*reset)(void *opaque);
 };
 
 /* A chipset port-I/O block (not a BAR): hotplug registers, GPE, ... */

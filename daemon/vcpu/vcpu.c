@@ -370,7 +370,16 @@ static void plat_defer_free(void *opaque, void (*fn)(void *), void *arg)
     vcpus_defer(opaque, fn, arg);
 }
 
+static void plat_reset(void *opaque)
+{
+    struct vcpus *vs = opaque;
+
+    if (vs->reset_fn)
+        vs->reset_fn(vs->reset_arg);
+}
+
 static const struct machine_platform vcpus_platform = {
+    .reset = plat_reset,
     .irq_set = plat_irq_set,
     .msi = plat_msi,
     .map_changed = plat_map_changed,
@@ -537,6 +546,12 @@ void vcpus_free(struct vcpus *vs)
         close(vs->reclaim_fd);
     free(vs->cpu);
     free(vs);
+}
+
+void vcpus_on_reset(struct vcpus *vs, void (*fn)(void *arg), void *arg)
+{
+    vs->reset_fn = fn;
+    vs->reset_arg = arg;
 }
 
 unsigned vcpus_count(const struct vcpus *vs)

@@ -52,6 +52,12 @@ int vcpus_start(struct vcpus *vs);
 /* vcpus_free() - stop and join the threads, wait for pending reclamation, free. NULL ok. */
 void vcpus_free(struct vcpus *vs);
 
+/*
+ * vcpus_on_reset() - call fn(arg) after every machine reset (system_reset), on the control
+ * thread under the control lock; fn must only post work. Before vcpus_start.
+ */
+void vcpus_on_reset(struct vcpus *vs, void (*fn)(void *arg), void *arg);
+
 unsigned vcpus_count(const struct vcpus *vs);
 struct vcpu *vcpus_get(struct vcpus *vs, unsigned i);
 unsigned vcpu_index(const struct vcpu *v);

@@ -124,7 +124,9 @@ struct vcpus {
     int reclaim_fd;
     struct lf_node *reclaim;
     int reclaim_stop;
-    char rcu_hb; /* ThreadSanitizer's view of quiescent states */
+    char rcu_hb;                 /* ThreadSanitizer's view of quiescent states */
+    void (*reset_fn)(void *arg); /* set before start */
+    void *reset_arg;
 };
 
 /* topology.c */

@@ -12,7 +12,7 @@
 #include "e1000.h"
 
 #define E1000_VENDOR_ID 0x8086
-#define E1000_DEVICE_ID 0x100e /* 82540EM; 82544GC is 0x100d, 82545EM 0x100f */
+#define E1000_DEVICE_ID 0x100e /* 82540EM; 82544GC copper is 0x100c, 82545EM 0x100f */
 #define E1000_REVISION  0x03
 #define E1000_MMIO_SIZE 0x20000
 #define E1000_IO_SIZE   0x40
@@ -109,5 +109,5 @@ static const struct qdev_prop *const e1000_prop_tables[] = {e1000_props};
     }
 
 const struct qdev_driver e1000_driver = E1000_DRIVER("e1000", E1000_DEVICE_ID);
-const struct qdev_driver e1000_82544gc_driver = E1000_DRIVER("e1000-82544gc", 0x100d);
+const struct qdev_driver e1000_82544gc_driver = E1000_DRIVER("e1000-82544gc", 0x100c);
 const struct qdev_driver e1000_82545em_driver = E1000_DRIVER("e1000-82545em", 0x100f);
