@@ -1,21 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * e1000.c — Intel 82540EM Gigabit Ethernet (QEMU's "e1000"): config space as QEMU 7.2 builds
- * it (8086:100e rev 3, BAR0 128 KiB MMIO, BAR1 64-byte I/O, no capabilities, efi-e1000.rom).
- * Register behaviour for a driver probe is in e1000_regs.c.
+ * it (8086:100e rev 3, BAR0 128 KiB MMIO, BAR1 64-byte I/O, no capabilities, efi-e1000.rom),
+ * the MAC it picks, and the reset hook. Register behaviour is in e1000_regs.c.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../qdev.h"
 #include "e1000.h"
 
-#define E1000_VENDOR_ID 0x8086
-#define E1000_DEVICE_ID 0x100e /* 82540EM; 82544GC copper is 0x100c, 82545EM 0x100f */
-#define E1000_REVISION  0x03
-#define E1000_MMIO_SIZE 0x20000
-#define E1000_IO_SIZE   0x40
+#define E1000_VENDOR_ID         0x8086
+#define E1000_DEVICE_ID         0x100e /* 82540EM */
+#define E1000_82544GC_DEVICE_ID 0x100c /* 82544GC copper; 82545EM copper is 0x100f */
+#define E1000_REVISION          0x03
+#define E1000_PHY_ID2           0x0c20 /* 82540EM, 82545EM (SDM: PHY identifier) */
+#define E1000_PHY_ID2_82544     0x0c30
 
 struct e1000_opts {
     struct pci_dev_opts pci;
@@ -39,17 +41,70 @@ static const struct qdev_prop e1000_props[] = {
     {0},
 };
 
+/*
+ * QEMU's default MAC (net/net.c, qemu_macaddr_default_if_unset): 52:54:00:12:34:XX with the
+ * lowest XX from 0x56 up that no NIC holds (0xff once all are taken). A NIC given a MAC in that
+ * block holds its XX too; a NIC releases its XX when it goes. Control plane; the release runs
+ * where the device is freed, hence the lock.
+ */
+#define MAC_BLOCK_FIRST 0x56
+#define MAC_BLOCK_END   0xff
+
+static const uint8_t mac_block[5] = {0x52, 0x54, 0x00, 0x12, 0x34};
+static pthread_mutex_t mac_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned mac_used[MAC_BLOCK_END];
+
+static bool mac_in_block(const uint8_t mac[6])
+{
+    return !memcmp(mac, mac_block, sizeof(mac_block)) && mac[5] >= MAC_BLOCK_FIRST &&
+           mac[5] < MAC_BLOCK_END;
+}
+
+static void mac_claim(uint8_t mac[6], bool given)
+{
+    static const uint8_t zero[6];
+
+    pthread_mutex_lock(&mac_lock);
+    if (!given || !memcmp(mac, zero, 6)) { /* QEMU takes an all-zero MAC as unset */
+        unsigned i = MAC_BLOCK_FIRST;
+
+        while (i < MAC_BLOCK_END && mac_used[i])
+            i++;
+        memcpy(mac, mac_block, sizeof(mac_block));
+        mac[5] = (uint8_t)i;
+    }
+    if (mac_in_block(mac))
+        mac_used[mac[5]]++;
+    pthread_mutex_unlock(&mac_lock);
+}
+
+static void mac_release(const uint8_t mac[6])
+{
+    pthread_mutex_lock(&mac_lock);
+    if (mac_in_block(mac) && mac_used[mac[5]])
+        mac_used[mac[5]]--;
+    pthread_mutex_unlock(&mac_lock);
+}
+
+static void e1000_pci_reset(struct pci_device *d)
+{
+    e1000_regs_reset(container_of(d, struct e1000, pci));
+}
+
 static void e1000_pci_destroy(struct pci_device *d)
 {
-    free(container_of(d, struct e1000, pci));
+    struct e1000 *s = container_of(d, struct e1000, pci);
+
+    mac_release(s->mac);
+    e1000_regs_free(s);
+    free(s);
 }
 
 static const struct pci_dev_class e1000_class = {
     .name = "e1000",
+    .reset = e1000_pci_reset,
     .destroy = e1000_pci_destroy,
 };
-
-static unsigned default_mac_index;
 
 static int e1000_realize(const struct qdev_driver *drv, const void *opts,
                          const struct qdev_env *env, struct pci_device **ret, struct error *err)
@@ -73,17 +128,20 @@ static int e1000_realize(const struct qdev_driver *drv, const void *opts,
     pci_dev_set_subsystem(d, 0x1af4, 0x1100);
     pci_dev_set_irq_pin(d, 1);
 
-    if (o->mac.set) {
+    if (o->mac.set)
         memcpy(s->mac, o->mac.a, 6);
-    } else {
-        static const uint8_t base[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
-        memcpy(s->mac, base, 6);
-        s->mac[5] = (uint8_t)(base[5] + default_mac_index++);
-    }
+    mac_claim(s->mac, o->mac.set);
+    s->flags = (o->autonegotiation ? E1000_FLAG_AUTONEG : 0) |
+               (o->mitigation ? E1000_FLAG_MIT : 0) |
+               (o->extra_mac_registers ? E1000_FLAG_MAC : 0) |
+               (o->migrate_tso_props ? E1000_FLAG_TSO : 0) | (o->init_vet ? E1000_FLAG_VET : 0);
+    s->phy_id2 = drv->device_id == E1000_82544GC_DEVICE_ID ? E1000_PHY_ID2_82544 : E1000_PHY_ID2;
+    /* QEMU builds the EEPROM at realize and resets a device before a guest can see it. */
+    e1000_regs_init(s, drv->device_id);
 
-    r = pci_bar_register(d, 0, E1000_MMIO_SIZE, PCI_BASE_ADDRESS_SPACE_MEMORY, NULL, s);
+    r = pci_bar_register(d, 0, E1000_MMIO_SIZE, PCI_BASE_ADDRESS_SPACE_MEMORY, &e1000_mmio_ops, s);
     if (r == 0)
-        r = pci_bar_register(d, 1, E1000_IO_SIZE, PCI_BASE_ADDRESS_SPACE_IO, NULL, s);
+        r = pci_bar_register(d, 1, E1000_IO_SIZE, PCI_BASE_ADDRESS_SPACE_IO, &e1000_io_ops, s);
     if (r < 0) {
         pci_dev_destroy(d);
         return error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL, "e1000 BARs");
@@ -109,5 +167,6 @@ static const struct qdev_prop *const e1000_prop_tables[] = {e1000_props};
     }
 
 const struct qdev_driver e1000_driver = E1000_DRIVER("e1000", E1000_DEVICE_ID);
-const struct qdev_driver e1000_82544gc_driver = E1000_DRIVER("e1000-82544gc", 0x100c);
+const struct qdev_driver e1000_82544gc_driver =
+    E1000_DRIVER("e1000-82544gc", E1000_82544GC_DEVICE_ID);
 const struct qdev_driver e1000_82545em_driver = E1000_DRIVER("e1000-82545em", 0x100f);

@@ -23,6 +23,7 @@
 #define BLK_NUM_QUEUES_AUTO          0xffff
 #define BLK_SECTOR_SIZE              512
 #define BLK_REQUEST_MAX_SECTORS      (0x7fffffff >> 9) /* QEMU's BDRV_REQUEST_MAX_SECTORS */
+#define BLK_CFG_WCE                  32 /* writeback: struct virtio_blk_config.wce (§5.2.4) */
 
 struct virtio_blk_opts {
     struct virtio_pci_opts vpci;
@@ -40,7 +41,8 @@ struct virtio_blk_opts {
 struct virtio_blk_pci {
     struct virtio_pci vp;
     char *drive;
-    uint8_t cfg[BLK_CFG_MAX];
+    uint8_t cfg[BLK_CFG_MAX]; /* the device's configuration, wce apart */
+    bool wce, original_wce;   /* the backend's write cache now and as configured */
 };
 
 #define BO(f)  offsetof(struct virtio_blk_opts, f)
@@ -87,15 +89,54 @@ static void blk_destroy(struct virtio_pci *vp)
     free(b);
 }
 
+static void blk_get_config(struct virtio_pci *vp)
+{
+    struct virtio_blk_pci *b = container_of(vp, struct virtio_blk_pci, vp);
+
+    memcpy(vp->config, b->cfg, vp->config_len);
+    vp->config[BLK_CFG_WCE] = b->wce;
+}
+
+/* wce is the one writable field; QEMU applies it whatever the driver negotiated. */
+static void blk_set_config(struct virtio_pci *vp)
+{
+    container_of(vp, struct virtio_blk_pci, vp)->wce = vp->config[BLK_CFG_WCE] != 0;
+}
+
+/* A driver without VIRTIO_BLK_F_CONFIG_WCE gets writeback iff it negotiated FLUSH (§5.2.5.1). */
+static void blk_set_status(struct virtio_pci *vp, uint8_t status)
+{
+    if (!(status & VIRTIO_CONFIG_S_DRIVER_OK) ||
+        (vp->guest_features & (1ull << VIRTIO_BLK_F_CONFIG_WCE)))
+        return;
+    container_of(vp, struct virtio_blk_pci, vp)->wce =
+        (vp->guest_features & (1ull << VIRTIO_BLK_F_FLUSH)) != 0;
+}
+
+static void blk_reset(struct virtio_pci *vp)
+{
+    struct virtio_blk_pci *b = container_of(vp, struct virtio_blk_pci, vp);
+
+    b->wce = b->original_wce;
+}
+
 static const struct virtio_dev_class virtio_blk_class = {
     .device_id = 2,
     .trans_devid = VIRTIO_ID_BLOCK_TRANSITIONAL,
     .class_code = 0x010000, /* mass storage, SCSI (QEMU's default class for virtio-blk) */
+    .legacy_features = VIRTIO_LEGACY_FEATURES,
+    .get_config = blk_get_config,
+    .set_config = blk_set_config,
+    .set_status = blk_set_status,
+    .reset = blk_reset,
     .destroy = blk_destroy,
 };
 
 static const struct pci_dev_class virtio_blk_pci_class = {
     .name = "virtio-blk-pci",
+    .config_read = virtio_pci_config_read,
+    .config_write = virtio_pci_config_write,
+    .reset = virtio_pci_reset,
     .destroy = virtio_pci_destroy,
 };
 
@@ -131,8 +172,11 @@ static int virtio_blk_realize(const struct qdev_driver *drv, const void *opts,
         return r;
 
     f |= (1ull << VIRTIO_BLK_F_SEG_MAX) | (1ull << VIRTIO_BLK_F_GEOMETRY) |
-         (1ull << VIRTIO_BLK_F_TOPOLOGY) | (1ull << VIRTIO_BLK_F_BLK_SIZE) |
-         (1ull << VIRTIO_BLK_F_FLUSH);
+         (1ull << VIRTIO_BLK_F_TOPOLOGY) | (1ull << VIRTIO_BLK_F_BLK_SIZE);
+    /* VIRTIO_BLK_F_WCE (= FLUSH) with a writeback cache, or when the driver can switch it. */
+    if (o->write_cache != QDEV_OFF ||
+        (o->x_enable_wce_if_config_wce && (f & (1ull << VIRTIO_BLK_F_CONFIG_WCE))))
+        f |= 1ull << VIRTIO_BLK_F_FLUSH;
     if (nq > 1)
         f |= 1ull << VIRTIO_BLK_F_MQ;
     if (f & (1ull << VIRTIO_BLK_F_DISCARD))
@@ -144,6 +188,8 @@ static int virtio_blk_realize(const struct qdev_driver *drv, const void *opts,
     if (!b)
         return error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL, "out of memory");
     b->drive = strdup(o->drive);
+    /* null-co's backend caches unless write-cache=off says otherwise. */
+    b->original_wce = b->wce = o->write_cache != QDEV_OFF;
 
     /* struct virtio_blk_config (virtio 1.2 §5.2.4). */
     le_set64(b->cfg + 0, sectors);                                        /* capacity */
@@ -166,7 +212,6 @@ static int virtio_blk_realize(const struct qdev_driver *drv, const void *opts,
     p.num_queues = nq;
     p.queue_size = o->queue_size;
     p.default_vectors = nq + 1u;
-    b->vp.config = b->cfg;
 
     r = virtio_pci_realize(&b->vp, drv, &o->vpci, &p, env, err);
     b->vp.pci.cls = &virtio_blk_pci_class;

@@ -26,6 +26,19 @@
 #define NET_CFG_END_DUPLEX     17u
 #define NET_CFG_END_HASH_TYPES 24u
 #define NET_CFG_MAX            24
+/* Offsets in struct virtio_net_config (virtio 1.2 §5.1.4). */
+#define NET_CFG_MAC              0
+#define NET_CFG_STATUS           6
+#define NET_CFG_MAX_PAIRS        8
+#define NET_CFG_MTU              10
+#define NET_CFG_SPEED            12
+#define NET_CFG_DUPLEX           16
+#define NET_CFG_RSS_KEY_SIZE     17
+#define NET_CFG_RSS_TABLE_LEN    18
+#define NET_CFG_HASH_TYPES       20
+#define NET_RSS_MAX_KEY_SIZE     40    /* QEMU's VIRTIO_NET_RSS_MAX_KEY_SIZE */
+#define NET_RSS_MAX_TABLE_LEN    128   /* QEMU's VIRTIO_NET_RSS_MAX_TABLE_LEN */
+#define NET_RSS_SUPPORTED_HASHES 0x1ff /* IPv4, TCPv4, UDPv4, IPv6, TCPv6, UDPv6, IP/TCP/UDP_EX */
 
 struct virtio_net_opts {
     struct virtio_pci_opts vpci;
@@ -40,7 +53,8 @@ struct virtio_net_opts {
 
 struct virtio_net_pci {
     struct virtio_pci vp;
-    uint8_t cfg[NET_CFG_MAX];
+    uint8_t cfg[NET_CFG_MAX]; /* the device's configuration as it stands (mac, status, ...) */
+    uint8_t conf_mac[6];      /* the MAC a reset restores */
 };
 
 #define NO(f)  offsetof(struct virtio_net_opts, f)
@@ -123,17 +137,69 @@ static void net_destroy(struct virtio_pci *vp)
     free(container_of(vp, struct virtio_net_pci, vp));
 }
 
+static void net_get_config(struct virtio_pci *vp)
+{
+    memcpy(vp->config, container_of(vp, struct virtio_net_pci, vp)->cfg, vp->config_len);
+}
+
+/* Only the MAC is writable, and only for a legacy driver without VIRTIO_NET_F_CTRL_MAC_ADDR
+ * (virtio 1.2 §5.1.4.2; QEMU's virtio_net_set_config). */
+static void net_set_config(struct virtio_pci *vp)
+{
+    struct virtio_net_pci *n = container_of(vp, struct virtio_net_pci, vp);
+
+    if (vp->guest_features & ((1ull << VIRTIO_NET_F_CTRL_MAC_ADDR) | (1ull << VIRTIO_F_VERSION_1)))
+        return;
+    memcpy(n->cfg + NET_CFG_MAC, vp->config + NET_CFG_MAC, 6);
+}
+
+static void net_reset(struct virtio_pci *vp)
+{
+    struct virtio_net_pci *n = container_of(vp, struct virtio_net_pci, vp);
+
+    memcpy(n->cfg + NET_CFG_MAC, n->conf_mac, 6);
+}
+
 static const struct virtio_dev_class virtio_net_class = {
     .device_id = 1,
     .trans_devid = VIRTIO_ID_NET_TRANSITIONAL,
     .class_code = 0x020000, /* network, Ethernet */
+    .legacy_features = VIRTIO_LEGACY_FEATURES | (1ull << VIRTIO_NET_F_GSO),
+    /* What Linux 2.6.25 understood (QEMU's virtio_net_bad_features). */
+    .bad_features = (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_CSUM) |
+                    (1ull << VIRTIO_NET_F_HOST_TSO4) | (1ull << VIRTIO_NET_F_HOST_TSO6) |
+                    (1ull << VIRTIO_NET_F_HOST_ECN),
+    .get_config = net_get_config,
+    .set_config = net_set_config,
+    .reset = net_reset,
     .destroy = net_destroy,
 };
 
 static const struct pci_dev_class virtio_net_pci_class = {
     .name = "virtio-net-pci",
+    .config_read = virtio_pci_config_read,
+    .config_write = virtio_pci_config_write,
+    .reset = virtio_pci_reset,
     .destroy = virtio_pci_destroy,
 };
+
+int virtio_net_set_link(struct pci_device *d, bool up)
+{
+    struct virtio_net_pci *n;
+    uint16_t status, old;
+
+    if (d->cls != &virtio_net_pci_class)
+        return -ENODEV;
+    n = container_of(d, struct virtio_net_pci, vp.pci);
+    pthread_mutex_lock(&d->lock);
+    old = le_get16(n->cfg + NET_CFG_STATUS);
+    status = up ? (uint16_t)(old | VIRTIO_NET_S_LINK_UP) : (uint16_t)(old & ~VIRTIO_NET_S_LINK_UP);
+    le_set16(n->cfg + NET_CFG_STATUS, status);
+    if (status != old)
+        virtio_pci_notify_config(&n->vp);
+    pthread_mutex_unlock(&d->lock);
+    return 0;
+}
 
 /* The MAC QEMU gives a NIC without one: 52:54:00:12:34:56, then :57, ... per NIC. */
 static unsigned default_mac_index;
@@ -182,25 +248,30 @@ static int virtio_net_realize(const struct qdev_driver *drv, const void *opts,
         return error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL, "out of memory");
 
     if (o->mac.set) {
-        memcpy(n->cfg, o->mac.a, 6);
+        memcpy(n->conf_mac, o->mac.a, 6);
     } else {
         static const uint8_t base[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
-        memcpy(n->cfg, base, 6);
-        n->cfg[5] = (uint8_t)(base[5] + default_mac_index++);
+        memcpy(n->conf_mac, base, 6);
+        n->conf_mac[5] = (uint8_t)(base[5] + default_mac_index++);
     }
-    le_set16(n->cfg + 6, VIRTIO_NET_S_LINK_UP);
-    le_set16(n->cfg + 8, 1); /* max_virtqueue_pairs */
-    le_set16(n->cfg + 10, o->host_mtu);
-    le_set32(n->cfg + 12, (uint32_t)o->speed);
-    n->cfg[16] = !o->duplex ? 0xff : streq(o->duplex, "full") ? 1 : 0; /* DUPLEX_UNKNOWN 0xff */
+    memcpy(n->cfg + NET_CFG_MAC, n->conf_mac, 6);
+    le_set16(n->cfg + NET_CFG_STATUS, VIRTIO_NET_S_LINK_UP);
+    le_set16(n->cfg + NET_CFG_MAX_PAIRS, 1);
+    le_set16(n->cfg + NET_CFG_MTU, o->host_mtu);
+    le_set32(n->cfg + NET_CFG_SPEED, (uint32_t)o->speed);
+    /* DUPLEX_UNKNOWN is 0xff */
+    n->cfg[NET_CFG_DUPLEX] = !o->duplex ? 0xff : streq(o->duplex, "full") ? 1 : 0;
+    n->cfg[NET_CFG_RSS_KEY_SIZE] = NET_RSS_MAX_KEY_SIZE;
+    le_set16(n->cfg + NET_CFG_RSS_TABLE_LEN,
+             (f & (1ull << VIRTIO_NET_F_RSS)) ? NET_RSS_MAX_TABLE_LEN : 1);
+    le_set32(n->cfg + NET_CFG_HASH_TYPES, NET_RSS_SUPPORTED_HASHES);
 
     p.vdc = &virtio_net_class;
     p.host_features = f;
     p.config_len = config_size(f);
-    p.num_queues = (f & (1ull << VIRTIO_NET_F_CTRL_VQ)) ? 3 : 2;
+    p.num_queues = 3; /* rx, tx and the control queue, which QEMU adds even without ctrl_vq */
     p.queue_size = VIRTIO_NET_QUEUE_SIZE;
     p.default_vectors = 4; /* 2 * queue pairs + 2 */
-    n->vp.config = n->cfg;
 
     r = virtio_pci_realize(&n->vp, drv, &o->vpci, &p, env, err);
     n->vp.pci.cls = &virtio_net_pci_class;
@@ -212,10 +283,10 @@ static int virtio_net_realize(const struct qdev_driver *drv, const void *opts,
             free(n);
         return r;
     }
-    if (p.num_queues == 3)
-        n->vp.vq[2].num_max = n->vp.vq[2].num = VIRTIO_NET_CTRL_QUEUE_SIZE;
+    n->vp.vq[2].num_max = n->vp.vq[2].num = VIRTIO_NET_CTRL_QUEUE_SIZE;
     n->vp.vq[0].num_max = n->vp.vq[0].num = o->rx_queue_size;
-    n->vp.vq[1].num_max = n->vp.vq[1].num = o->tx_queue_size;
+    /* Without a vhost-user or vDPA peer QEMU caps the tx queue at 256. */
+    n->vp.vq[1].num_max = n->vp.vq[1].num = MIN(o->tx_queue_size, VIRTIO_NET_QUEUE_SIZE);
     *ret = &n->vp.pci;
     return 0;
 }

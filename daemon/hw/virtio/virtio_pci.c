@@ -108,12 +108,16 @@ int virtio_pci_realize(struct virtio_pci *vp, const struct qdev_driver *drv,
     vp->legacy = legacy_enabled(o, env);
     vp->modern = !o->disable_modern;
     vp->modern_pio = o->modern_pio_notify;
+    vp->use_disabled_flag = o->use_disabled_flag;
     vp->notify_mult = o->page_per_vq ? 0x1000 : 4;
     vp->host_features =
         p->host_features | (o->transport_features & VIRTIO_PCI_TRANSPORT_FEATURES_MASK);
     if (vp->modern)
         vp->host_features |= 1ull << VIRTIO_F_VERSION_1;
-    vp->host_features |= 1ull << 30; /* VIRTIO_F_BAD_FEATURE: QEMU offers it to legacy drivers */
+    vp->host_features |= 1ull << VIRTIO_F_BAD_FEATURE; /* QEMU offers it to legacy drivers */
+    if (p->config_len > VIRTIO_PCI_CONFIG_MAX)
+        return error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL,
+                          "virtio device configuration of %u bytes", p->config_len);
     vp->config_len = p->config_len;
     vp->num_queues = p->num_queues;
     for (unsigned q = 0; q < p->num_queues && q < VIRTIO_QUEUE_MAX; q++) {
@@ -166,8 +170,8 @@ int virtio_pci_realize(struct virtio_pci *vp, const struct qdev_driver *drv,
         le_set32(d->config + cap + VIRTIO_PCI_NOTIFY_CAP_MULT, vp->notify_mult);
 
         if (vp->modern_pio) {
-            r = pci_bar_register(d, VIRTIO_PCI_MODERN_IO_BAR, 4, PCI_BASE_ADDRESS_SPACE_IO, NULL,
-                                 vp);
+            r = pci_bar_register(d, VIRTIO_PCI_MODERN_IO_BAR, 4, PCI_BASE_ADDRESS_SPACE_IO,
+                                 &virtio_pci_notify_pio_ops, vp);
             cap = add_vendor_cap(d, VIRTIO_PCI_NOTIFY_CAP_SIZE, VIRTIO_PCI_CAP_NOTIFY_CFG,
                                  VIRTIO_PCI_MODERN_IO_BAR, 0, 4);
             if (r < 0 || cap < 0)
@@ -180,7 +184,7 @@ int virtio_pci_realize(struct virtio_pci *vp, const struct qdev_driver *drv,
         r = pci_bar_register(d, VIRTIO_PCI_MODERN_MEM_BAR, bar_size,
                              PCI_BASE_ADDRESS_SPACE_MEMORY | PCI_BASE_ADDRESS_MEM_PREFETCH |
                                  PCI_BASE_ADDRESS_MEM_TYPE_64,
-                             NULL, vp);
+                             &virtio_pci_modern_ops, vp);
         cap = add_vendor_cap(d, VIRTIO_PCI_CFG_CAP_SIZE, VIRTIO_PCI_CAP_PCI_CFG, 0, 0, 0);
         if (r < 0 || cap < 0)
             return error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL,
@@ -205,7 +209,8 @@ int virtio_pci_realize(struct virtio_pci *vp, const struct qdev_driver *drv,
         if (size > 256)
             return error_invalid(err, "virtio legacy I/O BAR of %llu bytes exceeds 256",
                                  (unsigned long long)size);
-        r = pci_bar_register(d, VIRTIO_PCI_LEGACY_BAR, size, PCI_BASE_ADDRESS_SPACE_IO, NULL, vp);
+        r = pci_bar_register(d, VIRTIO_PCI_LEGACY_BAR, size, PCI_BASE_ADDRESS_SPACE_IO,
+                             &virtio_pci_legacy_ops, vp);
         if (r < 0)
             return error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL, "legacy BAR");
     }

@@ -14,8 +14,14 @@
  *   PCI-cfg access, MSI-X — so on a conventional bus they land at 0x40, 0x50, 0x60, 0x70,
  *   0x84 and 0x98.
  *
+ * Register behaviour (virtio_pci_regs.c) is QEMU 7.2's as a guest sees it: accesses are split
+ * into naturally aligned pieces of at most 4 bytes, as QEMU's memory core does, and each piece
+ * is decoded by its offset alone (a 4-byte read of a 1-byte register returns that register).
+ *
  * Ownership: a device model embeds `struct virtio_pci` first in its own structure.
- * Threads: realize on the control plane; register access (vcpu/) under pci.lock.
+ * Threads: realize on the control plane. Register access comes from vCPU threads with pci.lock
+ * held (BAR ops, config writes); the config read hook takes the lock itself. The functions
+ * below that change state need pci.lock held by the caller.
  */
 #ifndef PCID_HW_VIRTIO_PCI_H
 #define PCID_HW_VIRTIO_PCI_H
@@ -23,6 +29,7 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_pci.h>
 
+#include "../pci/msix.h"
 #include "../pci/pci.h"
 #include "../qdev.h"
 
@@ -83,27 +90,49 @@ extern const struct qdev_default virtio_pci_non_transitional_defaults[];
 
 struct virtio_pci;
 
-/* What the device half (net, blk) supplies. */
+/* QEMU's VIRTIO_LEGACY_FEATURES: offered to legacy drivers only, hidden from device_feature. */
+#define VIRTIO_F_BAD_FEATURE 30
+#define VIRTIO_LEGACY_FEATURES                                                                     \
+    ((1ull << VIRTIO_F_BAD_FEATURE) | (1ull << VIRTIO_F_NOTIFY_ON_EMPTY) |                         \
+     (1ull << VIRTIO_F_ANY_LAYOUT))
+
+/* Largest device-specific configuration of the models here (virtio-blk: 60 bytes). */
+#define VIRTIO_PCI_CONFIG_MAX 64
+
+/*
+ * What the device half (net, blk) supplies. The hooks run with the device lock held, on a
+ * vCPU thread (guest access) or the control plane (reset).
+ */
 struct virtio_dev_class {
-    uint16_t device_id;   /* virtio 1.2 §5: 1 network, 2 block */
-    uint16_t trans_devid; /* transitional PCI device ID (0x1000 + device_id - 1) */
-    uint32_t class_code;  /* PCI class code */
-    /* Device-specific configuration written by the driver (offset within it). */
-    void (*config_write)(struct virtio_pci *vp, uint32_t offset, uint32_t value, unsigned len);
-    /* Device reset (status written 0, or RST#). */
+    uint16_t device_id;       /* virtio 1.2 §5: 1 network, 2 block */
+    uint16_t trans_devid;     /* transitional PCI device ID (0x1000 + device_id - 1) */
+    uint32_t class_code;      /* PCI class code */
+    uint64_t legacy_features; /* hidden from modern drivers (QEMU's vdc->legacy_features) */
+    uint64_t bad_features;    /* what a legacy driver acking VIRTIO_F_BAD_FEATURE gets */
+    /* Refresh vp->config (config_len bytes) from the device's state before a read. */
+    void (*get_config)(struct virtio_pci *vp);
+    /* Apply vp->config after the driver wrote into it (QEMU's set_config; may be NULL). */
+    void (*set_config)(struct virtio_pci *vp);
+    /* The driver is about to set device_status to `status` (may be NULL). */
+    void (*set_status)(struct virtio_pci *vp, uint8_t status);
+    /* Device reset (status written 0, or RST#); may be NULL. */
     void (*reset)(struct virtio_pci *vp);
     /* Frees the model structure embedding the virtio_pci. */
     void (*destroy)(struct virtio_pci *vp);
 };
 
+/* One virtqueue: the device's ring (QEMU's VirtQueue) and the modern staging registers. */
 struct virtio_queue {
-    uint16_t num;     /* size the driver set (legacy: fixed to num_max) */
-    uint16_t num_max; /* device maximum, a power of two */
-    uint16_t vector;  /* MSI-X vector or VIRTIO_MSI_NO_VECTOR */
-    bool enabled;     /* modern queue_enable */
-    uint32_t pfn;     /* legacy queue PFN (address >> 12) */
-    uint64_t desc, avail, used;
-    uint64_t notifications; /* guest kicks seen */
+    uint16_t num;               /* ring size in use; 0 = the queue does not exist */
+    uint16_t num_max;           /* the device's size (QEMU's num_default), a power of two */
+    uint16_t vector;            /* MSI-X vector or VIRTIO_MSI_NO_VECTOR */
+    uint64_t desc, avail, used; /* ring addresses in use (legacy: from the PFN) */
+    uint64_t notifications;     /* guest kicks seen */
+
+    /* Modern registers (QEMU's VirtIOPCIQueue), copied to the ring by queue_enable. */
+    uint16_t reg_num;
+    bool enabled, reset;
+    uint32_t reg_desc[2], reg_avail[2], reg_used[2]; /* [0] low, [1] high dword */
 };
 
 struct virtio_pci {
@@ -113,16 +142,19 @@ struct virtio_pci {
 
     /* Transport layout, fixed at realize. */
     bool legacy, modern, modern_pio;
-    uint16_t nvectors;    /* MSI-X vectors, 0 = no MSI-X */
-    uint32_t notify_mult; /* notify_off_multiplier: 4, or 4096 with page-per-vq */
-    uint8_t cfg_cap;      /* offset of the PCI-cfg access capability, 0 without modern */
+    bool use_disabled_flag; /* bus master off disables the device (use-disabled-flag) */
+    uint16_t nvectors;      /* MSI-X vectors, 0 = no MSI-X */
+    uint32_t notify_mult;   /* notify_off_multiplier: 4, or 4096 with page-per-vq */
+    uint8_t cfg_cap;        /* offset of the PCI-cfg access capability, 0 without modern */
 
     /* Device state (virtio 1.2 §2). */
     uint64_t host_features;
-    uint64_t guest_features;
-    uint8_t *config; /* device-specific configuration */
+    uint64_t guest_features;               /* accepted: written & host_features */
+    uint8_t config[VIRTIO_PCI_CONFIG_MAX]; /* device configuration as last read or written */
     uint32_t config_len;
     uint16_t num_queues;
+    bool broken;   /* virtio_error() was raised: interrupts stop until reset */
+    bool disabled; /* bus mastering off: interrupts stop */
     struct virtio_queue vq[VIRTIO_QUEUE_MAX];
 
     /* Register state. */
@@ -132,6 +164,8 @@ struct virtio_pci {
     uint16_t queue_sel;
     uint16_t config_vector;
     uint32_t dfselect, gfselect;
+    uint32_t guest_features_reg[2];            /* driver_feature as written, per select */
+    uint32_t vector_use[PCI_MSIX_MAX_VECTORS]; /* QEMU's msix_entry_used: users per vector */
 };
 
 /* Parameters the device model hands to the transport. */
@@ -165,5 +199,37 @@ int virtio_pci_check_modes(const struct virtio_pci_opts *o, const struct qdev_en
 int virtio_pci_realize(struct virtio_pci *vp, const struct qdev_driver *drv,
                        const struct virtio_pci_opts *o, const struct virtio_pci_params *p,
                        const struct qdev_env *env, struct error *err);
+
+/* The BAR handlers virtio_pci_realize() registers; opaque is the struct virtio_pci. */
+extern const struct pci_region_ops virtio_pci_legacy_ops;     /* BAR0: §4.1.4.10 */
+extern const struct pci_region_ops virtio_pci_modern_ops;     /* BAR4: §4.1.4.3 - §4.1.4.7 */
+extern const struct pci_region_ops virtio_pci_notify_pio_ops; /* BAR2: §4.1.4.4, queue = value */
+
+/*
+ * virtio_pci_config_read() / virtio_pci_config_write() - the pci_dev_class hooks of every
+ * virtio model: the PCI-cfg access window (virtio 1.2 §4.1.4.9) and the bus-master rule
+ * (Command.MASTER cleared disables the device and drops DRIVER_OK). Reads take pci.lock when
+ * they touch the window; writes run with it held.
+ */
+uint32_t virtio_pci_config_read(struct pci_device *d, uint32_t offset, unsigned len);
+void virtio_pci_config_write(struct pci_device *d, uint32_t offset, uint32_t value, unsigned len);
+
+/* virtio_pci_reset() - the pci_dev_class reset hook: the virtio device reset QEMU does on RST#
+ * (after the generic PCI reset). Caller holds pci.lock. */
+void virtio_pci_reset(struct pci_device *d);
+
+/*
+ * virtio_pci_notify_config() - the device configuration changed (virtio 1.2 §4.1.4.5): when
+ * the driver is up (DRIVER_OK), bump config_generation, set ISR bits 0 and 1 (QEMU sets both)
+ * and signal the msix_config vector, or INTx without MSI-X. Caller holds pci.lock.
+ */
+void virtio_pci_notify_config(struct virtio_pci *vp);
+
+/*
+ * virtio_net_set_link() - link status of a virtio-net device (QMP set_link): updates
+ * VIRTIO_NET_S_LINK_UP and notifies a configuration change when it changed. Takes pci.lock;
+ * control plane or vCPU. Returns 0, or -ENODEV when `d` is not a virtio-net device.
+ */
+int virtio_net_set_link(struct pci_device *d, bool up);
 
 #endif
