@@ -53,11 +53,17 @@ static void on_api_event(void *opaque, json_t *event)
     struct control *c = opaque;
     uint64_t one = 1;
 
+    /* The queue holds its own copy: the caller's object (and its reference count) never
+     * crosses threads, so the hand-over is ordered by qlock alone. */
+    json_t *copy = json_deep_copy(event);
+
     pthread_mutex_lock(&c->qlock);
-    if (json_array_size(c->queue) < EVENT_QUEUE_MAX)
-        json_array_append(c->queue, event);
-    else
+    if (copy && json_array_size(c->queue) < EVENT_QUEUE_MAX)
+        json_array_append_new(c->queue, copy);
+    else {
+        json_decref(copy);
         c->dropped++;
+    }
     pthread_mutex_unlock(&c->qlock);
     if (write(c->efd, &one, sizeof(one)) < 0) {
         /* the counter is saturated: a wakeup is already pending */

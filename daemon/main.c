@@ -93,11 +93,12 @@ int main(int argc, char **argv)
     r = guest_boot(guest);
     if (r < 0)
         fprintf(stderr, "pcid: the guest's firmware failed: %s\n", strerror(-r));
+    unsigned functions = machine_device_count(m); /* before other threads may change it */
     if (servers_open(&sv, &o, ctl, api, vs) < 0)
         goto out;
     fprintf(stderr, "pcid %s: machine %s, %u functions, %u vCPUs, guest %s; QMP %s; REST %s%s%s\n",
-            PCID_VERSION, m->type->name, machine_device_count(m), o.vcpus, o.guest, o.qmp.v[0],
-            o.rest.v[0], o.rest.n > 1 ? ", " : "", o.rest.n > 1 ? o.rest.v[1] : "");
+            PCID_VERSION, m->type->name, functions, o.vcpus, o.guest, o.qmp.v[0], o.rest.v[0],
+            o.rest.n > 1 ? ", " : "", o.rest.n > 1 ? o.rest.v[1] : "");
 
     r = control_run(ctl);
     status = r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -318,8 +318,20 @@ void machine_eject_slot(struct machine *m, struct pci_bus *bus, unsigned slot)
         }
         remove_one(m, md);
     }
+    __atomic_fetch_and(&bus->ejecting, ~(1u << slot), __ATOMIC_RELEASE);
     if (m->type->hotplug_slot_gone)
         m->type->hotplug_slot_gone(m, bus, slot);
+}
+
+void machine_complete_ejects(struct machine *m)
+{
+    for (unsigned b = 0; b < m->n_buses; b++) {
+        uint32_t mask = __atomic_load_n(&m->buses[b]->ejecting, __ATOMIC_ACQUIRE);
+
+        for (unsigned slot = 0; mask && slot < PCI_SLOT_MAX; slot++)
+            if (mask & (1u << slot))
+                machine_eject_slot(m, m->buses[b], slot);
+    }
 }
 
 void machine_unplug_complete(struct machine *m, struct machine_dev *md)

@@ -169,9 +169,21 @@ int machine_new(const char *type, struct machine **ret, struct error *err);
 /* machine_free() - free everything. NULL is fine. */
 void machine_free(struct machine *m);
 
+/*
+ * machine_complete_ejects() - remove every slot a guest has ejected (pci_bus.ejecting) whose
+ * removal has not run yet. Under the control lock; machine_lock() calls it.
+ */
+void machine_complete_ejects(struct machine *m);
+
+/*
+ * machine_lock() - take the control lock. Removals a guest has already ejected are completed
+ * first, so nothing on the control plane ever sees a device the guest removed (QEMU removes it
+ * inside the guest's write).
+ */
 static inline void machine_lock(struct machine *m)
 {
     pthread_mutex_lock(&m->lock);
+    machine_complete_ejects(m);
 }
 static inline void machine_unlock(struct machine *m)
 {

@@ -10,6 +10,7 @@
 #ifndef PCID_UTIL_H
 #define PCID_UTIL_H
 
+#include <endian.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -135,17 +136,34 @@ static inline void st8(uint8_t *p, uint8_t v)
 {
     __atomic_store_n(p, v, __ATOMIC_RELAXED);
 }
-/* Read `len` (1..8) shared bytes at p as a little-endian value. */
+/*
+ * Read `len` (1..8) shared bytes at p as a little-endian value. A naturally aligned 2- or
+ * 4-byte access is one atomic load (never torn, and the hot path's common case); others go
+ * byte by byte.
+ */
 static inline uint64_t le_load(const uint8_t *p, unsigned len)
 {
     uint64_t v = 0;
+    if (len == 4 && ((uintptr_t)p & 3) == 0)
+        return le32toh(__atomic_load_n((const uint32_t *)(const void *)p, __ATOMIC_RELAXED));
+    if (len == 2 && ((uintptr_t)p & 1) == 0)
+        return le16toh(__atomic_load_n((const uint16_t *)(const void *)p, __ATOMIC_RELAXED));
     for (unsigned i = 0; i < len; i++)
         v |= (uint64_t)ld8(p + i) << (8 * i);
     return v;
 }
-/* Write the low `len` (1..8) bytes of v to shared bytes at p, little-endian. */
+/* Write the low `len` (1..8) bytes of v to shared bytes at p, little-endian; naturally
+ * aligned 2- and 4-byte stores are single atomic stores. */
 static inline void le_store(uint8_t *p, uint64_t v, unsigned len)
 {
+    if (len == 4 && ((uintptr_t)p & 3) == 0) {
+        __atomic_store_n((uint32_t *)(void *)p, htole32((uint32_t)v), __ATOMIC_RELAXED);
+        return;
+    }
+    if (len == 2 && ((uintptr_t)p & 1) == 0) {
+        __atomic_store_n((uint16_t *)(void *)p, htole16((uint16_t)v), __ATOMIC_RELAXED);
+        return;
+    }
     for (unsigned i = 0; i < len; i++)
         st8(p + i, (uint8_t)(v >> (8 * i)));
 }

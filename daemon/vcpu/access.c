@@ -39,6 +39,8 @@ static struct pci_device *cfg_target(struct vcpu *v, const struct topology *t, u
         STAT_INC(v, slow_path);
     if (!bus)
         return NULL;
+    if (__atomic_load_n(&bus->ejecting, __ATOMIC_ACQUIRE) & (1u << PCI_SLOT_OF(devfn)))
+        return NULL; /* ejected by the guest, removal under way */
     d = __atomic_load_n(&bus->devices[devfn], __ATOMIC_ACQUIRE);
     if (d && PCI_FUNC_OF(devfn) && d->hotplugged &&
         !__atomic_load_n(&bus->devices[devfn & ~7u], __ATOMIC_ACQUIRE))

@@ -614,12 +614,42 @@ static bool find_free(const struct fw_platform *p, unsigned kind, uint64_t start
     return false;
 }
 
-static bool slot_known(const struct fw_platform *p, uint8_t bus, uint8_t devfn)
+static void res_drop(struct fw_platform *p, uint8_t bus, uint8_t devfn)
 {
+    unsigned keep = 0;
+
     for (unsigned i = 0; i < p->n_res; i++)
-        if (p->res[i].bus == bus && p->res[i].devfn == devfn)
-            return true;
-    return false;
+        if (p->res[i].bus != bus || p->res[i].devfn != devfn)
+            p->res[keep++] = p->res[i];
+    p->n_res = keep;
+}
+
+/*
+ * Whether `f` is the function the guest configured earlier: it has ranges recorded and its
+ * BARs still hold them. A function removed and replaced behind the guest's back (an eject
+ * written by someone else, then a hot-add) reads back reset BARs: its stale ranges are dropped.
+ */
+static bool fn_configured(struct vcpu *v, struct fw_platform *p, const struct fw_fn *f)
+{
+    bool known = false;
+
+    for (unsigned i = 0; i < p->n_res; i++) {
+        const struct fw_res *r = &p->res[i];
+        uint32_t val, want;
+
+        if (r->bus != f->bus || r->devfn != f->devfn)
+            continue;
+        known = true;
+        val = fw_cfg_read(v, f->bus, f->devfn, bar_offset(f, r->bar), 4);
+        want = (uint32_t)r->base;
+        if (r->bar == PCI_ROM_SLOT ? (val & PCI_ROM_ADDRESS_MASK) != want
+            : r->kind == FW_IO     ? (val & PCI_BASE_ADDRESS_IO_MASK) != want
+                                   : (val & PCI_BASE_ADDRESS_MEM_MASK) != want) {
+            res_drop(p, f->bus, f->devfn);
+            return false;
+        }
+    }
+    return known;
 }
 
 int firmware_assign_slot(struct vcpu *v, struct fw_platform *p, uint8_t bus, unsigned slot)
@@ -637,7 +667,7 @@ int firmware_assign_slot(struct vcpu *v, struct fw_platform *p, uint8_t bus, uns
         uint16_t cmd = PCI_COMMAND_MASTER;
         uint8_t pin;
 
-        if (slot_known(p, bus, f->devfn))
+        if (fn_configured(v, p, f))
             continue;
         /* Size with decoding off, as Linux does for a device that is not yet enabled. */
         cfg_maskw(v, bus, f->devfn, PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MEMORY, 0);

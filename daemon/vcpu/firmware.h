@@ -73,7 +73,9 @@ int firmware_run(struct vcpu *v, struct fw_platform *p);
 
 /*
  * firmware_assign_slot() - configure the functions of a hot-added slot as an OS does (above).
- * Functions already in `p` are left alone. Returns the number of functions configured, or
+ * Functions already configured (their BARs still hold what `p` recorded) are left alone;
+ * others recorded in `p` are forgotten and configured anew. Returns the number of functions
+ * configured, or
  * -ENOSPC when a BAR did not fit (it stays unassigned, as Linux leaves it).
  */
 int firmware_assign_slot(struct vcpu *v, struct fw_platform *p, uint8_t bus, unsigned slot);

@@ -102,8 +102,10 @@ struct topology *topo_build(struct vcpus *vs)
         if (push(&io, &tr) < 0)
             goto fail;
     }
-    qsort(io.v, io.n, sizeof(*io.v), cmp_range);
-    qsort(mem.v, mem.n, sizeof(*mem.v), cmp_range);
+    if (io.n)
+        qsort(io.v, io.n, sizeof(*io.v), cmp_range);
+    if (mem.n) /* qsort's base must not be NULL, even for no elements */
+        qsort(mem.v, mem.n, sizeof(*mem.v), cmp_range);
     t->io = io.v;
     t->n_io = io.n;
     t->mem = mem.v;
@@ -174,7 +176,8 @@ bool topo_slow_find(const struct topology *t, bool io, uint64_t addr, struct top
         for (unsigned devfn = 0; devfn < PCI_DEVFN_MAX; devfn++) {
             struct pci_device *d = __atomic_load_n(&t->buses[b]->devices[devfn], __ATOMIC_ACQUIRE);
 
-            if (!d)
+            if (!d || (__atomic_load_n(&t->buses[b]->ejecting, __ATOMIC_ACQUIRE) &
+                       (1u << PCI_SLOT_OF(devfn))))
                 continue;
             for (int r = 0; r < PCI_NUM_REGIONS; r++) {
                 uint64_t base = pci_bar_addr(d, r);

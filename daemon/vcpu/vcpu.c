@@ -330,12 +330,13 @@ struct eject_msg {
     unsigned slot;
 };
 
+/* Taking the lock completes the slot's removal (and any other ejected since), unless a
+ * command already did: machine_lock() runs machine_complete_ejects(). */
 static void handle_eject(void *msgp)
 {
     struct eject_msg *msg = msgp;
 
     machine_lock(msg->vs->m);
-    machine_eject_slot(msg->vs->m, msg->bus, msg->slot);
     machine_unlock(msg->vs->m);
     free(msg);
 }
@@ -344,20 +345,30 @@ static void plat_eject(void *opaque, struct pci_bus *bus, unsigned slot)
 {
     struct vcpus *vs = opaque;
     struct eject_msg *msg;
+    uint32_t bit = 1u << slot, old;
 
+    /* Gone for the guest now: hide the slot and make every vCPU drop its ranges. A second
+     * eject of a slot already on its way is a no-op, as in QEMU. */
+    old = __atomic_fetch_or(&bus->ejecting, bit, __ATOMIC_ACQ_REL);
+    if (old & bit)
+        return;
+    plat_map_changed(vs);
     if (!vs->ctl) {
         /* No control thread (tests): finish the removal here, as QEMU does on the vCPU. */
-        machine_lock(vs->m);
-        machine_eject_slot(vs->m, bus, slot);
+        machine_lock(vs->m); /* completes the removal */
         machine_unlock(vs->m);
         return;
     }
     msg = malloc(sizeof(*msg));
-    if (!msg)
-        return;
-    *msg = (struct eject_msg){vs, bus, slot};
-    if (control_post(vs->ctl, handle_eject, msg) < 0)
+    if (msg) {
+        *msg = (struct eject_msg){vs, bus, slot};
+        if (control_post(vs->ctl, handle_eject, msg) == 0)
+            return;
         free(msg);
+    }
+    /* Out of memory: the eject is lost, the device stays (as if the guest never wrote). */
+    __atomic_fetch_and(&bus->ejecting, ~bit, __ATOMIC_RELEASE);
+    plat_map_changed(vs);
 }
 
 static void plat_topology_changed(void *opaque)

@@ -23,6 +23,9 @@ PCID = os.environ.get('PCID', os.path.join(os.path.dirname(__file__), '..', '..'
                                            'daemon', 'pcid'))
 PCICTL = os.environ.get('PCICTL', os.path.join(os.path.dirname(PCID), '..', 'client', 'pcictl'))
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'data')
+# Sanitizer builds run several times slower: CI sets PCID_TEST_TIME_FACTOR for them, and
+# timeouts and timing limits in the tests scale by it.
+TIME_FACTOR = float(os.environ.get('PCID_TEST_TIME_FACTOR', '1'))
 
 
 def free_port():

@@ -42,6 +42,10 @@ struct pci_bus {
     bool hotpluggable;                         /* the bus has a hotplug controller */
     bool express;                              /* PCI Express bus: 4 KiB config space */
     uint8_t devfn_min;
+    /* Slots a guest has ejected whose removal the control plane has not finished yet (atomic
+     * bit mask): config cycles and address decoding already ignore them, as QEMU, which
+     * removes the device inside the guest's write. */
+    uint32_t ejecting;
     const struct pci_bus_ops *ops; /* root bus only */
     void *opaque;
 };
