@@ -21,6 +21,12 @@ static int open_socket(struct servers *sv, const char *kind, const char *spec)
 int servers_open(struct servers *sv, const struct pcid_options *o, struct control *ctl,
                  struct api *api, struct vcpus *vs)
 {
+    /* Guest side first: once a management socket answers, the access sockets exist too. */
+    for (size_t i = 0; i < o->access.n; i++) {
+        int fd = open_socket(sv, "access", o->access.v[i]);
+        if (fd < 0 || qtest_server_new(vs, fd, &sv->access[i]) < 0)
+            return -1;
+    }
     for (size_t i = 0; i < o->qmp.n; i++) {
         int fd = open_socket(sv, "QMP", o->qmp.v[i]);
         if (fd < 0 || qmp_server_new(ctl, fd, &sv->qmp[i]) < 0)
@@ -29,11 +35,6 @@ int servers_open(struct servers *sv, const struct pcid_options *o, struct contro
     for (size_t i = 0; i < o->rest.n; i++) {
         int fd = open_socket(sv, "REST", o->rest.v[i]);
         if (fd < 0 || rest_server_new(api, fd, &sv->rest[i]) < 0)
-            return -1;
-    }
-    for (size_t i = 0; i < o->access.n; i++) {
-        int fd = open_socket(sv, "access", o->access.v[i]);
-        if (fd < 0 || qtest_server_new(vs, fd, &sv->access[i]) < 0)
             return -1;
     }
     return 0;
