@@ -311,10 +311,14 @@ char *marshal_config_text(const struct machine *m, const struct machine_dev *md)
     p += snprintf(p, cap, "%02x:%02x.%x %s: Device %04x:%04x\n", pci_bus_num(d->bus),
                   PCI_SLOT_OF(d->devfn), PCI_FUNC_OF(d->devfn), desc ? desc : "Class",
                   pci_dev_vendor_id(d), pci_dev_device_id(d));
+    /* The monitor's view has no side effects (a guest read of virtio's PCI-cfg window runs
+     * it): raw bytes, as the device holds them. */
+    uint8_t cfg[PCIE_CONFIG_SPACE_SIZE];
+    pci_dev_config_copy(d, cfg, 0, d->config_size);
     for (uint32_t i = 0; i < d->config_size; i++) {
         if (!(i & 15))
             p += sprintf(p, "%02x:", i);
-        p += sprintf(p, " %02x", (unsigned)pci_dev_config_read((struct pci_device *)d, i, 1));
+        p += sprintf(p, " %02x", cfg[i]);
         if ((i & 15) == 15)
             *p++ = '\n';
     }

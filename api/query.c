@@ -96,8 +96,10 @@ int api_cmd_query_pci_config(struct api *api, json_t *args, json_t **ret, struct
     hex = malloc(md->pci->config_size * 2 + 1);
     if (!hex)
         return -ENOMEM;
+    uint8_t cfg[PCIE_CONFIG_SPACE_SIZE];
+    pci_dev_config_copy(md->pci, cfg, 0, md->pci->config_size); /* no side effects */
     for (uint32_t i = 0; i < md->pci->config_size; i++)
-        sprintf(hex + 2 * i, "%02x", (unsigned)pci_dev_config_read(md->pci, i, 1));
+        sprintf(hex + 2 * i, "%02x", cfg[i]);
     text = marshal_config_text(api->m, md);
     *ret = json_pack("{s:s,s:i,s:s,s:s}", "bdf", machine_dev_bdf(md, bdf), "size",
                      md->pci->config_size, "data", hex, "lspci", text ? text : "");

@@ -309,6 +309,38 @@ class AccessSocket(unittest.TestCase):
             self.assertEqual(cmd('inl 0xcfc'), 'OK 0xffffffff')
             s.close()
 
+    def test_monitor_config_reads_have_no_side_effects(self):
+        # virtio's PCI-cfg access window (virtio 1.2 §4.1.4.9) runs on a guest read of its
+        # pci_cfg_data; query-pci-config must show the bytes without running it.
+        with Pcid(args=['--device', 'virtio-net-pci,id=n,addr=0x3'], guest='none') as d:
+            q = d.qmp()
+            data = bytes.fromhex(q.cmd('query-pci-config', id='n')['data'])
+            cap = data[0x34]
+            while cap and not (data[cap] == 0x09 and data[cap + 3] == 5):  # vendor, PCI cfg
+                cap = data[cap + 1]
+            self.assertTrue(cap, 'no VIRTIO_PCI_CAP_PCI_CFG capability')
+            s, f = self.qtest(d.access_path)
+            # Window onto BAR4 offset 0x1000 (the ISR), 1 byte; then put 0xab in pci_cfg_data
+            # (the write goes through to the read-only ISR and leaves the byte as written).
+            cmds = ['outl 0xcf8 0x%08x' % (0x80001800 | (cap + 4)), 'outb 0xcfc 4',
+                    'outl 0xcf8 0x%08x' % (0x80001800 | (cap + 8)), 'outl 0xcfc 0x1000',
+                    'outl 0xcf8 0x%08x' % (0x80001800 | (cap + 12)), 'outl 0xcfc 1',
+                    'outl 0xcf8 0x%08x' % (0x80001800 | (cap + 16)), 'outb 0xcfc 0xab']
+            f.write(''.join(c + '\n' for c in cmds))
+            f.flush()
+            for _ in cmds:
+                self.assertEqual(f.readline().strip(), 'OK')
+            for _ in range(2):
+                data = bytes.fromhex(q.cmd('query-pci-config', id='n')['data'])
+                self.assertEqual(data[cap + 16], 0xab)
+            # A guest read runs the window: the ISR (0) replaces the byte.
+            f.write('inb 0xcfc\n')
+            f.flush()
+            self.assertEqual(f.readline().strip(), 'OK 0x0000')
+            data = bytes.fromhex(q.cmd('query-pci-config', id='n')['data'])
+            self.assertEqual(data[cap + 16], 0x00)
+            s.close()
+
     def test_eject_over_access_socket_without_guest(self):
         with Pcid(args=['--device', 'e1000,id=e,addr=0x4'], guest='none') as d:
             q = d.qmp()

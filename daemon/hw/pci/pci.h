@@ -108,6 +108,10 @@ struct pci_device {
     uint8_t *cmask;   /* bits a loaded snapshot must match (QEMU's "Bad config data" rule) */
     uint8_t *used;    /* bytes allocated to a capability; 0 = free */
     uint32_t config_size;
+    /* Offsets [start, end) where the class's config_read hook must see reads (reads elsewhere
+     * take the lock-free default path). pci_dev_init sets the whole space; a model narrows it
+     * once at realize, before the device is published. */
+    uint16_t read_hook_start, read_hook_end;
     struct pci_bar bars[PCI_NUM_REGIONS];
     uint8_t irq_state[PCI_NUM_PINS]; /* level of INTA#..INTD#, 0 or 1 */
     struct msix *msix;               /* MSI-X state, NULL without the capability */
@@ -183,9 +187,18 @@ static inline bool pci_dev_is_express(const struct pci_device *d)
  * unaligned configuration accesses; PCI 3.0 §3.2.2.3.2 leaves them to the host bridge).
  * Returns the value, little-endian as the guest sees it; all-ones if the access runs outside
  * the configuration space.
- * Lock-free for plain registers; a model hook may take the device lock.
+ * Lock-free for plain registers; a model hook may take the device lock. Inline: this is the hot
+ * path of every configuration cycle.
  */
-uint32_t pci_dev_config_read(struct pci_device *d, uint32_t offset, unsigned len);
+static inline uint32_t pci_dev_config_read(struct pci_device *d, uint32_t offset, unsigned len)
+{
+    if (len < 1 || len > 4 || offset >= d->config_size || offset + len > d->config_size)
+        return len >= 4 ? 0xffffffffu : (1u << (8 * len)) - 1;
+    if (d->cls && d->cls->config_read && offset < d->read_hook_end &&
+        offset + len > d->read_hook_start)
+        return d->cls->config_read(d, offset, len);
+    return (uint32_t)le_load(d->config + offset, len);
+}
 
 /*
  * pci_dev_config_write() - a guest configuration write, through the model's hook if any.

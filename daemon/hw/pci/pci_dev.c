@@ -25,6 +25,8 @@ int pci_dev_init(struct pci_device *d, const struct pci_dev_class *cls, uint32_t
     d->cls = cls;
     d->name = cls ? cls->name : NULL;
     d->config_size = config_size;
+    d->read_hook_start = 0;
+    d->read_hook_end = (uint16_t)config_size;
     d->config = calloc(1, config_size);
     d->wmask = calloc(1, config_size);
     d->w1cmask = calloc(1, config_size);
@@ -154,15 +156,6 @@ static bool access_ok(const struct pci_device *d, uint32_t offset, unsigned len)
 uint32_t pci_default_config_read(struct pci_device *d, uint32_t offset, unsigned len)
 {
     return (uint32_t)le_load(d->config + offset, len);
-}
-
-uint32_t pci_dev_config_read(struct pci_device *d, uint32_t offset, unsigned len)
-{
-    if (!access_ok(d, offset, len))
-        return len >= 4 ? 0xffffffffu : (1u << (8 * len)) - 1;
-    if (d->cls && d->cls->config_read)
-        return d->cls->config_read(d, offset, len);
-    return pci_default_config_read(d, offset, len);
 }
 
 static bool intx_disabled(const struct pci_device *d)

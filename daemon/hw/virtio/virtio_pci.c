@@ -105,6 +105,7 @@ int virtio_pci_realize(struct virtio_pci *vp, const struct qdev_driver *drv,
 
     vp->vdc = p->vdc;
     vp->drv = drv;
+    d->read_hook_start = d->read_hook_end = 0; /* only the PCI-cfg window's data needs the hook */
     vp->legacy = legacy_enabled(o, env);
     vp->modern = !o->disable_modern;
     vp->modern_pio = o->modern_pio_notify;
@@ -190,6 +191,8 @@ int virtio_pci_realize(struct virtio_pci *vp, const struct qdev_driver *drv,
             return error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL,
                               "no room for virtio capabilities");
         vp->cfg_cap = (uint8_t)cap;
+        d->read_hook_start = (uint16_t)(cap + VIRTIO_PCI_CFG_DATA);
+        d->read_hook_end = (uint16_t)(cap + VIRTIO_PCI_CFG_DATA + 4);
         /* The driver programs bar, offset, length and data of this window (§4.1.4.9). */
         d->wmask[cap + VIRTIO_PCI_CAP_BAR] = 0xff;
         le_set32(d->wmask + cap + VIRTIO_PCI_CAP_OFFSET, 0xffffffffu);

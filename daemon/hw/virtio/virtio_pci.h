@@ -55,6 +55,7 @@
 #define VIRTIO_PCI_CAP_SIZE        16
 #define VIRTIO_PCI_NOTIFY_CAP_SIZE 20
 #define VIRTIO_PCI_CFG_CAP_SIZE    20
+#define VIRTIO_PCI_CFG_DATA        16 /* pci_cfg_data in struct virtio_pci_cfg_cap (§4.1.4.9) */
 
 /* Legacy header length without and with MSI-X (virtio 1.2 §4.1.4.10). */
 #define VIRTIO_PCI_LEGACY_HDR      20

@@ -391,9 +391,10 @@ static uint32_t common_read(struct virtio_pci *vp, uint64_t off)
     case VIRTIO_PCI_COMMON_MSIX:
         return vp->config_vector;
     case VIRTIO_PCI_COMMON_NUMQ:
-        for (unsigned i = 0; i < VIRTIO_QUEUE_MAX; i++)
-            if (vp->vq[i].num)
-                n = i + 1;
+        /* QEMU's virtio_get_num_queues(): queues exist from 0 up to the first without a size
+         * (a guest cannot make an existing queue size 0, so this stops at the end). */
+        while (n < VIRTIO_QUEUE_MAX && vp->vq[n].num)
+            n++;
         return n;
     case VIRTIO_PCI_COMMON_STATUS:
         return vp->status;
@@ -575,7 +576,7 @@ const struct pci_region_ops virtio_pci_notify_pio_ops = {
 
 /* ---- configuration space: the PCI-cfg access window (§4.1.4.9) and bus mastering ------------- */
 
-#define CFG_DATA 16 /* pci_cfg_data: offset in struct virtio_pci_cfg_cap */
+#define CFG_DATA VIRTIO_PCI_CFG_DATA
 
 /*
  * The window's target, QEMU's way: cap.bar is not looked at; cap.offset, aligned down to
