@@ -219,12 +219,20 @@ static const struct table_row table_rows[] = {
     {"address qword", {W(0, 8, 0x00000001fee01000ull), R(0, 8, 0x00000001fee01000ull),
                        R(4, 4, 1)}},
     {"data dword", {W(8, 4, 0x4021), R(8, 4, 0x4021)}},
-    {"vector control: only the mask bit", {W(12, 4, 0xffffffff), R(12, 4, 1), W(12, 4, 0),
-                                           R(12, 4, 0)}},
-    {"vector control reserved bytes read-only", {W(12, 4, 0), W(13, 1, 0xff), R(12, 4, 0)}},
-    {"byte write into the address", {W(1, 1, 0xab), R(0, 4, 0x0000ab00)}},
+    {"vector control keeps all 32 bits (QEMU)", {W(12, 4, 0xffffffff), R(12, 4, 0xffffffff),
+                                                 W(12, 4, 0), R(12, 4, 0)}},
+    {"byte write ignored", {W(12, 4, 0), W(13, 1, 0xff), R(12, 4, 0)}},
+    {"byte write into the address ignored", {W(1, 1, 0xab), R(0, 4, 0)}},
+    {"byte and word reads read 0", {R(12, 1, 0), R(12, 2, 0), R(12, 4, 1)}},
+    {"unaligned dword: read 0, write ignored", {W(0, 4, 0xfee00000), R(2, 4, 0),
+                                                W(2, 4, 0x12345678), R(0, 4, 0xfee00000)}},
+    {"qword at a dword boundary: two dwords", {W(4, 8, ~0ull), R(0, 8, 0xffffffff00000000ull),
+                                               R(8, 4, 0xffffffff)}},
+    {"qword at a word boundary: only its aligned dword", {W(2, 8, ~0ull),
+                                                          R(0, 8, 0xffffffff00000000ull),
+                                                          R(8, 4, 0), R(2, 8, 0x0000ffffffff0000ull)}},
     {"qword over data and control", {W(8, 8, 0xffffffff00004021ull),
-                                     R(8, 8, 0x0000000100004021ull)}},
+                                     R(8, 8, 0xffffffff00004021ull)}},
     {"entries are independent", {W(0x20, 4, 0x11111111), R(0x10, 4, 0), R(0x30, 4, 0),
                                  R(0x20, 4, 0x11111111)}},
     {"PBA read-only", {W(0x800, 8, ~0ull), R(0x800, 8, 0)}},
@@ -232,7 +240,8 @@ static const struct table_row table_rows[] = {
                                                        R(0x400, 4, 0)}},
     {"past the PBA reads 0", {R(0x808, 4, 0), R(0xffc, 4, 0)}},
     {"beyond the BAR reads 0", {R(0x1000, 4, 0)}},
-    {"straddling the end of the table", {W(0x3c, 8, ~0ull), R(0x3c, 4, 1), R(0x40, 4, 0)}},
+    {"last entry's qword, then past the table", {W(0x38, 8, ~0ull), R(0x3c, 4, 0xffffffff),
+                                                 R(0x40, 4, 0)}},
     {"another BAR neither reads nor writes", {WB(0, 0, 4, 0xfee00000), RB(0, 0, 4, 0),
                                               R(0, 4, 0)}},
     {"length 0 and 9 read 0", {R(12, 0, 0), R(12, 9, 0)}},
@@ -431,7 +440,7 @@ static void test_notify(void **state)
     }
     assert_int_equal(d->msix->delivered, r->delivered);
     assert_int_equal(sink.calls, (int)r->delivered);
-    assert_int_equal(msix_bar_read(d, MSIX_BAR, 0x800, 1), r->pending);
+    assert_int_equal(msix_bar_read(d, MSIX_BAR, 0x800, 4), r->pending);
     if (r->last >= 0) {
         assert_ptr_equal(sink.from, d);
         assert_int_equal(sink.addr, 0xfee00000u + 0x1000u * (unsigned)r->last);

@@ -3,8 +3,13 @@
  * msix.c — MSI-X capability, table and PBA (PCI 3.0 §6.8.2).
  *
  * Policy: the table and PBA live in host memory reached through the BAR(s) named by the
- * capability. Table entries are read and written in dwords or qwords (§6.8.2: naturally
- * aligned); other sizes are honoured bytewise as QEMU does. The PBA is read-only to the guest.
+ * capability. As QEMU 7.2 (hw/pci/msix.c: valid sizes 4-8, implemented as 4; its memory core
+ * cuts an access into pieces no larger than the address's alignment): dword-aligned pieces of
+ * 4 or 8 bytes reach them as dwords, low first; smaller pieces (byte, word, anything at an
+ * odd or 2-aligned address) read 0 and write nothing. §6.8.2 asks guests for aligned dwords
+ * or qwords.
+ * Vector Control keeps all 32 bits written; only bit 0 (Mask) has a meaning. The PBA is
+ * read-only to the guest.
  */
 #include "msix.h"
 
@@ -187,9 +192,16 @@ void msix_config_write(struct pci_device *d, uint32_t offset, uint32_t value, un
     struct msix *m = d->msix;
 
     (void)value;
-    if (!m || !ranges_overlap(offset, len, m->cap + PCI_MSIX_FLAGS, 2))
+    /* Only a write covering the byte with Enable and Function Mask counts (QEMU's
+     * msix_write_config: range_covers_byte(addr, len, cap + 3)). */
+    if (!m || !ranges_overlap(offset, len, m->cap + PCI_MSIX_FLAGS + 1, 1))
         return;
     load_control(d);
+    if (!m->enabled)
+        return;
+    /* With MSI-X on, the function does not use INTx# (PCI 3.0 §6.8.2.3). */
+    for (int pin = 0; pin < PCI_NUM_PINS; pin++)
+        pci_dev_set_irq(d, pin, 0);
     flush_pending(d);
 }
 
@@ -205,55 +217,81 @@ bool msix_bar_claims(const struct pci_device *d, int bar, uint64_t offset, unsig
     return bar == m->pba_bar && ranges_overlap(offset, len, m->pba_offset, pba_bytes(m->nvectors));
 }
 
+/*
+ * The size of the next piece of an access at `offset` with `len` bytes left, as QEMU's memory
+ * core cuts it (memory_access_size): no larger than 8 nor than the offset's alignment. A piece
+ * reaches the table or PBA only when it is at least a dword (.valid.min_access_size 4).
+ */
+static unsigned piece_len(uint64_t offset, unsigned len)
+{
+    uint64_t align = offset & -offset;
+    unsigned l = len > 8 ? 8 : len;
+
+    if (align && align < l)
+        l = (unsigned)align;
+    return l;
+}
+
+/* One dword at `offset` of BAR `bar`: the table, the PBA, or nothing (0). */
+static uint32_t read_dword(const struct msix *m, int bar, uint64_t offset)
+{
+    uint64_t tsize = (uint64_t)m->nvectors * PCI_MSIX_ENTRY_SIZE_BYTES;
+
+    if (bar == m->table_bar && offset >= m->table_offset && offset < m->table_offset + tsize)
+        return le_get32(m->table + (offset - m->table_offset));
+    if (bar == m->pba_bar && offset >= m->pba_offset &&
+        offset < m->pba_offset + pba_bytes(m->nvectors))
+        return le_get32(m->pba + (offset - m->pba_offset));
+    return 0;
+}
+
+static void write_dword(struct pci_device *d, int bar, uint64_t offset, uint32_t value)
+{
+    struct msix *m = d->msix;
+    uint64_t tsize = (uint64_t)m->nvectors * PCI_MSIX_ENTRY_SIZE_BYTES;
+
+    if (bar != m->table_bar || offset < m->table_offset || offset >= m->table_offset + tsize)
+        return; /* the PBA is read-only; nothing else decodes */
+    offset -= m->table_offset;
+    le_set32(m->table + offset, value);
+    if (offset % PCI_MSIX_ENTRY_SIZE_BYTES == ENTRY_CTRL)
+        flush_pending(d); /* an unmasked vector sends what is pending (§6.8.2.9) */
+}
+
 uint64_t msix_bar_read(struct pci_device *d, int bar, uint64_t offset, unsigned len)
 {
     const struct msix *m = d->msix;
-    uint64_t tsize, v = 0;
+    uint64_t v = 0;
 
     if (!m || len == 0 || len > 8)
         return 0;
-    tsize = (uint64_t)m->nvectors * PCI_MSIX_ENTRY_SIZE_BYTES;
-    for (unsigned i = 0; i < len; i++) {
-        uint64_t o = offset + i;
-        uint8_t b = 0;
-
-        if (bar == m->table_bar && o >= m->table_offset && o < m->table_offset + tsize)
-            b = m->table[o - m->table_offset];
-        else if (bar == m->pba_bar && o >= m->pba_offset &&
-                 o < m->pba_offset + pba_bytes(m->nvectors))
-            b = m->pba[o - m->pba_offset];
-        v |= (uint64_t)b << (8 * i);
+    for (unsigned done = 0, l; done < len; done += l) {
+        l = piece_len(offset + done, len - done);
+        if (l < 4)
+            continue;                       /* reads 0 */
+        for (unsigned i = 0; i < l; i += 4) /* implemented as dwords */
+            v |= (uint64_t)read_dword(m, bar, offset + done + i) << (8 * (done + i));
     }
     return v;
 }
 
 void msix_bar_write(struct pci_device *d, int bar, uint64_t offset, uint64_t value, unsigned len)
 {
-    struct msix *m = d->msix;
-    uint64_t tsize;
-    bool touched_ctrl = false;
-
-    if (!m || len == 0 || len > 8 || bar != m->table_bar)
+    if (!d->msix || len == 0 || len > 8)
         return;
-    tsize = (uint64_t)m->nvectors * PCI_MSIX_ENTRY_SIZE_BYTES;
-    for (unsigned i = 0; i < len; i++) {
-        uint64_t o = offset + i;
-
-        if (o < m->table_offset || o >= m->table_offset + tsize)
-            continue; /* the PBA is read-only */
-        o -= m->table_offset;
-        if (o % PCI_MSIX_ENTRY_SIZE_BYTES == ENTRY_CTRL) {
-            /* Only the Mask Bit of Vector Control is defined (§6.8.2.9). */
-            m->table[o] = (uint8_t)((value >> (8 * i)) & ENTRY_CTRL_MASKBIT);
-            touched_ctrl = true;
-        } else if (o % PCI_MSIX_ENTRY_SIZE_BYTES > ENTRY_CTRL) {
-            continue; /* reserved bytes of Vector Control */
-        } else {
-            m->table[o] = (uint8_t)(value >> (8 * i));
-        }
+    for (unsigned done = 0, l; done < len; done += l) {
+        l = piece_len(offset + done, len - done);
+        if (l < 4)
+            continue; /* dropped */
+        for (unsigned i = 0; i < l; i += 4)
+            write_dword(d, bar, offset + done + i, (uint32_t)(value >> (8 * (done + i))));
     }
-    if (touched_ctrl)
-        flush_pending(d);
+}
+
+void msix_clear_pending(struct pci_device *d, uint16_t vector)
+{
+    if (d->msix && vector < d->msix->nvectors)
+        pending_set(d->msix, vector, false);
 }
 
 int msix_notify(struct pci_device *d, uint16_t vector)

@@ -75,6 +75,10 @@ bool msix_bar_claims(const struct pci_device *d, int bar, uint64_t offset, unsig
  */
 int msix_notify(struct pci_device *d, uint16_t vector);
 
+/* msix_clear_pending() - clear the pending bit of `vector` (QEMU's msix_clr_pending, e.g. when
+ * the vector's last user goes away). Out-of-range vectors are ignored. Under the device lock. */
+void msix_clear_pending(struct pci_device *d, uint16_t vector);
+
 static inline bool msix_enabled(const struct pci_device *d)
 {
     return d->msix && d->msix->enabled;

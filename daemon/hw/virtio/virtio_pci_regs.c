@@ -43,21 +43,13 @@ static void vector_use(struct virtio_pci *vp, uint16_t v)
         vp->vector_use[v]++;
 }
 
-static void pending_clear(struct virtio_pci *vp, uint16_t v)
-{
-    struct msix *m = vp->pci.msix;
-
-    if (m && v < m->nvectors)
-        m->pba[v / 8] &= (uint8_t) ~(1u << (v % 8));
-}
-
 static void vector_unuse(struct virtio_pci *vp, uint16_t v)
 {
     if (v >= vp->nvectors || !vp->vector_use[v])
         return;
     if (--vp->vector_use[v])
         return;
-    pending_clear(vp, v);
+    msix_clear_pending(&vp->pci, v);
 }
 
 /* Point a vector register at `val`: a vector outside the table reads back as NO_VECTOR, so
@@ -165,7 +157,7 @@ static void transport_reset(struct virtio_pci *vp)
     }
     for (unsigned v = 0; v < vp->nvectors; v++) {
         vp->vector_use[v] = 0;
-        pending_clear(vp, (uint16_t)v);
+        msix_clear_pending(&vp->pci, (uint16_t)v);
     }
 }
 
@@ -619,15 +611,10 @@ uint32_t virtio_pci_config_read(struct pci_device *d, uint32_t offset, unsigned 
 void virtio_pci_config_write(struct pci_device *d, uint32_t offset, uint32_t value, unsigned len)
 {
     struct virtio_pci *vp = container_of(d, struct virtio_pci, pci);
-    bool msix_was = msix_enabled(d);
     uint64_t off;
     unsigned n;
 
-    pci_default_config_write(d, offset, value, len);
-    /* Enabling MSI-X takes the function off INTx (QEMU's msix_write_config deasserts it). */
-    if (!msix_was && msix_enabled(d))
-        for (int pin = 0; pin < PCI_NUM_PINS; pin++)
-            pci_dev_set_irq(d, pin, 0);
+    pci_default_config_write(d, offset, value, len); /* MSI-X on deasserts INTx (msix.c) */
 
     /* Bus mastering off stops the device: no interrupts, and DRIVER_OK is dropped. */
     if (ranges_overlap(offset, len, PCI_COMMAND, 1) && vp->use_disabled_flag)
