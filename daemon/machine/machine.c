@@ -276,6 +276,7 @@ static void remove_one(struct machine *m, struct machine_dev *md)
 
     unlink_dev(m, md);
     pci_bus_detach(md->pci);
+    pci_dev_unrealize(md->pci);
     if (md->drive)
         backend_release(&m->backends, md->drive);
     md->path = NULL;

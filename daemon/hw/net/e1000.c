@@ -11,6 +11,7 @@
 
 #include "../qdev.h"
 #include "e1000.h"
+#include "macaddr.h"
 
 #define E1000_VENDOR_ID         0x8086
 #define E1000_DEVICE_ID         0x100e /* 82540EM */
@@ -41,51 +42,6 @@ static const struct qdev_prop e1000_props[] = {
     {0},
 };
 
-/*
- * QEMU's default MAC (net/net.c, qemu_macaddr_default_if_unset): 52:54:00:12:34:XX with the
- * lowest XX from 0x56 up that no NIC holds (0xff once all are taken). A NIC given a MAC in that
- * block holds its XX too; a NIC releases its XX when it goes. Control plane; the release runs
- * where the device is freed, hence the lock.
- */
-#define MAC_BLOCK_FIRST 0x56
-#define MAC_BLOCK_END   0xff
-
-static const uint8_t mac_block[5] = {0x52, 0x54, 0x00, 0x12, 0x34};
-static pthread_mutex_t mac_lock = PTHREAD_MUTEX_INITIALIZER;
-static unsigned mac_used[MAC_BLOCK_END];
-
-static bool mac_in_block(const uint8_t mac[6])
-{
-    return !memcmp(mac, mac_block, sizeof(mac_block)) && mac[5] >= MAC_BLOCK_FIRST &&
-           mac[5] < MAC_BLOCK_END;
-}
-
-static void mac_claim(uint8_t mac[6], bool given)
-{
-    static const uint8_t zero[6];
-
-    pthread_mutex_lock(&mac_lock);
-    if (!given || !memcmp(mac, zero, 6)) { /* QEMU takes an all-zero MAC as unset */
-        unsigned i = MAC_BLOCK_FIRST;
-
-        while (i < MAC_BLOCK_END && mac_used[i])
-            i++;
-        memcpy(mac, mac_block, sizeof(mac_block));
-        mac[5] = (uint8_t)i;
-    }
-    if (mac_in_block(mac))
-        mac_used[mac[5]]++;
-    pthread_mutex_unlock(&mac_lock);
-}
-
-static void mac_release(const uint8_t mac[6])
-{
-    pthread_mutex_lock(&mac_lock);
-    if (mac_in_block(mac) && mac_used[mac[5]])
-        mac_used[mac[5]]--;
-    pthread_mutex_unlock(&mac_lock);
-}
-
 static void e1000_pci_reset(struct pci_device *d)
 {
     e1000_regs_reset(container_of(d, struct e1000, pci));
@@ -95,14 +51,20 @@ static void e1000_pci_destroy(struct pci_device *d)
 {
     struct e1000 *s = container_of(d, struct e1000, pci);
 
-    mac_release(s->mac);
     e1000_regs_free(s);
     free(s);
+}
+
+/* Unplug: the NIC gives its default-MAC slot back (QEMU's qemu_del_nic). */
+static void e1000_pci_unrealize(struct pci_device *d)
+{
+    net_macaddr_release(container_of(d, struct e1000, pci)->mac);
 }
 
 static const struct pci_dev_class e1000_class = {
     .name = "e1000",
     .reset = e1000_pci_reset,
+    .unrealize = e1000_pci_unrealize,
     .destroy = e1000_pci_destroy,
 };
 
@@ -130,7 +92,7 @@ static int e1000_realize(const struct qdev_driver *drv, const void *opts,
 
     if (o->mac.set)
         memcpy(s->mac, o->mac.a, 6);
-    mac_claim(s->mac, o->mac.set);
+    net_macaddr_claim(s->mac, o->mac.set);
     s->flags = (o->autonegotiation ? E1000_FLAG_AUTONEG : 0) |
                (o->mitigation ? E1000_FLAG_MIT : 0) |
                (o->extra_mac_registers ? E1000_FLAG_MAC : 0) |
@@ -143,12 +105,12 @@ static int e1000_realize(const struct qdev_driver *drv, const void *opts,
     if (r == 0)
         r = pci_bar_register(d, 1, E1000_IO_SIZE, PCI_BASE_ADDRESS_SPACE_IO, &e1000_io_ops, s);
     if (r < 0) {
-        pci_dev_destroy(d);
+        pci_dev_destroy(d); /* unrealize gives the MAC back */
         return error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL, "e1000 BARs");
     }
     r = pci_dev_opts_apply_rom(d, drv, &o->pci, env, err);
     if (r < 0) {
-        pci_dev_destroy(d);
+        pci_dev_destroy(d); /* unrealize gives the MAC back */
         return r;
     }
     *ret = d;

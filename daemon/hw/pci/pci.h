@@ -96,6 +96,9 @@ struct pci_dev_class {
     void (*config_write)(struct pci_device *d, uint32_t offset, uint32_t value, unsigned len);
     /* Device-specific part of a reset (the generic part is done by pci_dev_reset). */
     void (*reset)(struct pci_device *d);
+    /* The device leaves the machine (unplug), before the grace period that ends in destroy:
+     * give back what is shared with others, as QEMU's unrealize does. Control lock held. */
+    void (*unrealize)(struct pci_device *d);
     /* Frees the model's structure that embeds the pci_device. */
     void (*destroy)(struct pci_device *d);
 };
@@ -127,6 +130,7 @@ struct pci_device {
     bool multifunction;  /* the user asked for multifunction=on (header type bit 7) */
     bool hotpluggable;   /* may be removed with device_del */
     bool hotplugged;     /* added after machine start */
+    bool unrealized;     /* cls->unrealize has run */
     bool unplug_pending; /* device_del was requested and the guest has not ejected yet */
 
     /* Guards register state with side effects; plain config reads need none. */
@@ -147,7 +151,14 @@ struct pci_device {
 int pci_dev_init(struct pci_device *d, const struct pci_dev_class *cls, uint32_t config_size,
                  uint8_t header_type);
 
-/* pci_dev_destroy() - free the arrays and MSI-X state, then call cls->destroy. NULL is fine. */
+/*
+ * pci_dev_unrealize() - the device leaves the machine: run cls->unrealize once (later calls do
+ * nothing). Control plane.
+ */
+void pci_dev_unrealize(struct pci_device *d);
+
+/* pci_dev_destroy() - unrealize if not yet done, free the arrays and MSI-X state, then call
+ * cls->destroy. NULL is fine. */
 void pci_dev_destroy(struct pci_device *d);
 
 /* Identification registers (PCI 3.0 §6.2.1); class is base<<16 | sub<<8 | prog-if. */

@@ -98,10 +98,20 @@ int pci_dev_init(struct pci_device *d, const struct pci_dev_class *cls, uint32_t
     return 0;
 }
 
+void pci_dev_unrealize(struct pci_device *d)
+{
+    if (d->unrealized)
+        return;
+    d->unrealized = true;
+    if (d->cls && d->cls->unrealize)
+        d->cls->unrealize(d);
+}
+
 void pci_dev_destroy(struct pci_device *d)
 {
     if (!d)
         return;
+    pci_dev_unrealize(d);
     msix_free(d->msix);
     d->msix = NULL;
     free(d->config);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../net/macaddr.h"
 #include "virtio_pci.h"
 
 #define VIRTIO_ID_NET_TRANSITIONAL 0x1000
@@ -175,8 +176,15 @@ static const struct virtio_dev_class virtio_net_class = {
     .destroy = net_destroy,
 };
 
+/* Unplug: the NIC gives its default-MAC slot back (QEMU's qemu_del_nic). */
+static void virtio_net_pci_unrealize(struct pci_device *d)
+{
+    net_macaddr_release(container_of(d, struct virtio_net_pci, vp.pci)->conf_mac);
+}
+
 static const struct pci_dev_class virtio_net_pci_class = {
     .name = "virtio-net-pci",
+    .unrealize = virtio_net_pci_unrealize,
     .config_read = virtio_pci_config_read,
     .config_write = virtio_pci_config_write,
     .reset = virtio_pci_reset,
@@ -200,9 +208,6 @@ int virtio_net_set_link(struct pci_device *d, bool up)
     pthread_mutex_unlock(&d->lock);
     return 0;
 }
-
-/* The MAC QEMU gives a NIC without one: 52:54:00:12:34:56, then :57, ... per NIC. */
-static unsigned default_mac_index;
 
 static int virtio_net_realize(const struct qdev_driver *drv, const void *opts,
                               const struct qdev_env *env, struct pci_device **ret,
@@ -247,13 +252,9 @@ static int virtio_net_realize(const struct qdev_driver *drv, const void *opts,
     if (!n)
         return error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL, "out of memory");
 
-    if (o->mac.set) {
+    if (o->mac.set)
         memcpy(n->conf_mac, o->mac.a, 6);
-    } else {
-        static const uint8_t base[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
-        memcpy(n->conf_mac, base, 6);
-        n->conf_mac[5] = (uint8_t)(base[5] + default_mac_index++);
-    }
+    net_macaddr_claim(n->conf_mac, o->mac.set); /* QEMU's default MAC, shared with every NIC */
     memcpy(n->cfg + NET_CFG_MAC, n->conf_mac, 6);
     le_set16(n->cfg + NET_CFG_STATUS, VIRTIO_NET_S_LINK_UP);
     le_set16(n->cfg + NET_CFG_MAX_PAIRS, 1);
@@ -277,10 +278,12 @@ static int virtio_net_realize(const struct qdev_driver *drv, const void *opts,
     n->vp.pci.cls = &virtio_net_pci_class;
     n->vp.pci.name = drv->name;
     if (r < 0) {
-        if (n->vp.pci.config)
-            pci_dev_destroy(&n->vp.pci);
-        else
+        if (n->vp.pci.config) {
+            pci_dev_destroy(&n->vp.pci); /* unrealize gives the MAC back */
+        } else {
+            net_macaddr_release(n->conf_mac);
             free(n);
+        }
         return r;
     }
     n->vp.vq[2].num_max = n->vp.vq[2].num = VIRTIO_NET_CTRL_QUEUE_SIZE;
