@@ -5,7 +5,7 @@ set -eu
 
 PKGS="meson ninja-build gcc pkg-config libc6-dev linux-libc-dev
       libjansson-dev libmicrohttpd-dev libsystemd-dev libcurl4-openssl-dev liburcu-dev
-      libcmocka-dev python3 curl pciutils clang-format git ${PCID_DEPS_EXTRA:-}"
+      libcmocka-dev python3 curl pciutils clang-format clang git ${PCID_DEPS_EXTRA:-}"
 
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then

@@ -81,10 +81,13 @@ void machine_free(struct machine *m)
 {
     if (!m)
         return;
+    /* Detach everything first: a detach lowers the function's INTx, which the chipset routes
+     * through its own (built-in) functions, so none may be freed before all are detached. */
+    for (struct machine_dev *md = m->devices; md; md = md->next)
+        pci_bus_detach(md->pci);
     while (m->devices) {
         struct machine_dev *md = m->devices;
         m->devices = md->next;
-        pci_bus_detach(md->pci);
         mdev_free(md);
     }
     if (m->type && m->type->fini)
