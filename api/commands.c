@@ -12,63 +12,48 @@
 
 #include "internal.h"
 #include "marshal.h"
-
-enum api_arg_type { ARG_STR, ARG_INT, ARG_BOOL, ARG_OBJ, ARG_ARRAY, ARG_ANY };
-
-struct api_arg {
-    const char *name;
-    enum api_arg_type type;
-    bool optional;
-};
+#include "schema.h"
 
 struct api_command {
     const char *name;
     api_handler_fn fn;
-    const struct api_arg *args; /* NULL: free-form (device_add) */
-    bool no_lock;               /* runs without the control lock */
+    bool no_lock; /* runs without the control lock */
 };
 
 static int cmd_qmp_capabilities(struct api *api, json_t *args, json_t **ret, struct error *err);
 static int cmd_query_commands(struct api *api, json_t *args, json_t **ret, struct error *err);
+static int cmd_query_qmp_schema(struct api *api, json_t *args, json_t **ret, struct error *err);
 static int cmd_query_version(struct api *api, json_t *args, json_t **ret, struct error *err);
 static int cmd_query_status(struct api *api, json_t *args, json_t **ret, struct error *err);
 static int cmd_query_machines(struct api *api, json_t *args, json_t **ret, struct error *err);
 static int cmd_system_reset(struct api *api, json_t *args, json_t **ret, struct error *err);
 
-static const struct api_arg no_args[] = {{0}};
-static const struct api_arg args_device_del[] = {{"id", ARG_STR, false}, {0}};
-static const struct api_arg args_hmp[] = {
-    {"command-line", ARG_STR, false}, {"cpu-index", ARG_INT, true}, {0}};
-static const struct api_arg args_caps[] = {{"enable", ARG_ARRAY, true}, {0}};
-static const struct api_arg args_id_bdf[] = {{"id", ARG_STR, true}, {"bdf", ARG_STR, true}, {0}};
-static const struct api_arg args_blockdev_add[] = {
-    {"driver", ARG_STR, false},      {"node-name", ARG_STR, true},  {"size", ARG_INT, true},
-    {"read-zeroes", ARG_BOOL, true}, {"latency-ns", ARG_INT, true}, {0}};
-static const struct api_arg args_blockdev_del[] = {{"node-name", ARG_STR, false}, {0}};
-static const struct api_arg args_query_nodes[] = {{"flat", ARG_BOOL, true}, {0}};
-static const struct api_arg args_typename[] = {{"typename", ARG_STR, false}, {0}};
-static const struct api_arg args_query_pci_slots[] = {{"bus", ARG_STR, true}, {0}};
-
-/* Sorted by name: query-commands lists them in this order. */
+/*
+ * The handlers, sorted by name: query-commands lists them in this order. Arguments, return
+ * types and documentation are in api/schema/qmp-schema.json; a command needs both a row here
+ * and an entry there (api_schema_check()).
+ */
 static const struct api_command commands[] = {
-    {"blockdev-add", api_cmd_blockdev_add, args_blockdev_add},
-    {"blockdev-del", api_cmd_blockdev_del, args_blockdev_del},
-    {"device-list-properties", api_cmd_device_list_properties, args_typename},
-    {"device_add", api_cmd_device_add, NULL},
-    {"device_del", api_cmd_device_del, args_device_del},
-    {"human-monitor-command", api_cmd_hmp, args_hmp},
-    {"qmp_capabilities", cmd_qmp_capabilities, args_caps, true},
-    {"query-commands", cmd_query_commands, no_args, true},
-    {"query-machines", cmd_query_machines, no_args, true},
-    {"query-named-block-nodes", api_cmd_query_block_nodes, args_query_nodes},
-    {"query-pci", api_cmd_query_pci, no_args},
-    {"query-pci-capabilities", api_cmd_query_pci_caps, args_id_bdf},
-    {"query-pci-config", api_cmd_query_pci_config, args_id_bdf},
-    {"query-pci-devices", api_cmd_query_pci_devices, args_id_bdf},
-    {"query-pci-slots", api_cmd_query_pci_slots, args_query_pci_slots},
-    {"query-status", cmd_query_status, no_args, true},
-    {"query-version", cmd_query_version, no_args, true},
-    {"system_reset", cmd_system_reset, no_args},
+    {"blockdev-add", api_cmd_blockdev_add},
+    {"blockdev-del", api_cmd_blockdev_del},
+    {"device-list-properties", api_cmd_device_list_properties},
+    {"device_add", api_cmd_device_add},
+    {"device_del", api_cmd_device_del},
+    {"human-monitor-command", api_cmd_hmp},
+    {"qmp_capabilities", cmd_qmp_capabilities, true},
+    {"query-commands", cmd_query_commands, true},
+    {"query-machines", cmd_query_machines, true},
+    {"query-named-block-nodes", api_cmd_query_block_nodes},
+    {"query-pci", api_cmd_query_pci},
+    {"query-pci-capabilities", api_cmd_query_pci_caps},
+    {"query-pci-config", api_cmd_query_pci_config},
+    {"query-pci-devices", api_cmd_query_pci_devices},
+    {"query-pci-machine", api_cmd_query_pci_machine},
+    {"query-pci-slots", api_cmd_query_pci_slots},
+    {"query-qmp-schema", cmd_query_qmp_schema, true},
+    {"query-status", cmd_query_status, true},
+    {"query-version", cmd_query_version, true},
+    {"system_reset", cmd_system_reset},
 };
 
 static const struct api_command *find_command(const char *name)
@@ -84,66 +69,134 @@ bool api_has_command(const char *name)
     return find_command(name) != NULL;
 }
 
-static const char *type_name(enum api_arg_type t)
+const char *api_command_at(size_t i)
 {
-    switch (t) {
-    case ARG_STR:
+    return i < ARRAY_SIZE(commands) ? commands[i].name : NULL;
+}
+
+const struct api_schema_command *api_schema_command_find(const char *name)
+{
+    for (const struct api_schema_command *c = api_schema_commands; c->name; c++)
+        if (streq(c->name, name))
+            return c;
+    return NULL;
+}
+
+bool api_schema_has_event(const char *name)
+{
+    for (size_t i = 0; api_schema_events[i]; i++)
+        if (streq(api_schema_events[i], name))
+            return true;
+    return false;
+}
+
+int api_schema_check(char *why, size_t len)
+{
+    size_t used = 0;
+    int r = 0;
+
+    if (len)
+        why[0] = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+        if (!api_schema_command_find(commands[i].name)) {
+            used +=
+                (size_t)snprintf(why + MIN(used, len), len - MIN(used, len),
+                                 "command %s has no entry in qmp-schema.json; ", commands[i].name);
+            r = -EINVAL;
+        }
+    }
+    for (const struct api_schema_command *c = api_schema_commands; c->name; c++) {
+        if (!find_command(c->name)) {
+            used += (size_t)snprintf(why + MIN(used, len), len - MIN(used, len),
+                                     "qmp-schema.json command %s has no handler; ", c->name);
+            r = -EINVAL;
+        }
+    }
+    return r;
+}
+
+/* QEMU's QAPI input visitor's name for the JSON kind it expected. */
+static const char *kind_name(enum api_arg_kind k)
+{
+    switch (k) {
+    case API_ARG_STR:
+    case API_ARG_ENUM:
         return "string";
-    case ARG_INT:
+    case API_ARG_INT:
         return "integer";
-    case ARG_BOOL:
+    case API_ARG_BOOL:
         return "boolean";
-    case ARG_OBJ:
+    case API_ARG_NUMBER:
+        return "number";
+    case API_ARG_NULL:
+        return "null";
+    case API_ARG_OBJECT:
         return "object";
-    case ARG_ARRAY:
+    case API_ARG_ARRAY:
         return "array";
-    case ARG_ANY:
+    case API_ARG_ANY:
         break;
     }
     return "any";
 }
 
-static bool type_ok(enum api_arg_type t, json_t *v)
+static bool kind_ok(enum api_arg_kind k, json_t *v)
 {
-    switch (t) {
-    case ARG_STR:
+    switch (k) {
+    case API_ARG_STR:
+    case API_ARG_ENUM:
         return json_is_string(v);
-    case ARG_INT:
+    case API_ARG_INT:
         return json_is_integer(v);
-    case ARG_BOOL:
+    case API_ARG_BOOL:
         return json_is_boolean(v);
-    case ARG_OBJ:
+    case API_ARG_NUMBER:
+        return json_is_number(v);
+    case API_ARG_NULL:
+        return json_is_null(v);
+    case API_ARG_OBJECT:
         return json_is_object(v);
-    case ARG_ARRAY:
+    case API_ARG_ARRAY:
         return json_is_array(v);
-    case ARG_ANY:
+    case API_ARG_ANY:
         return true;
     }
     return false;
 }
 
+static bool enum_ok(const char *const *values, const char *v)
+{
+    for (; *values; values++)
+        if (streq(*values, v))
+            return true;
+    return false;
+}
+
 /* QEMU's QAPI input visitor: members in schema order, then anything left over. */
-static int check_args(const struct api_arg *spec, json_t *args, struct error *err)
+static int check_args(const struct api_schema_arg *spec, json_t *args, struct error *err)
 {
     const char *key;
     json_t *v;
 
-    for (const struct api_arg *a = spec; a->name; a++) {
+    for (const struct api_schema_arg *a = spec; a->name; a++) {
         v = args ? json_object_get(args, a->name) : NULL;
         if (!v) {
             if (!a->optional)
                 return error_invalid(err, "Parameter '%s' is missing", a->name);
             continue;
         }
-        if (!type_ok(a->type, v))
+        if (!kind_ok(a->kind, v))
             return error_invalid(err, "Invalid parameter type for '%s', expected: %s", a->name,
-                                 type_name(a->type));
+                                 kind_name(a->kind));
+        if (a->kind == API_ARG_ENUM && !enum_ok(a->values, json_string_value(v)))
+            return error_invalid(err, "Parameter '%s' does not accept value '%s'", a->name,
+                                 json_string_value(v));
     }
     if (args) {
         json_object_foreach(args, key, v)
         {
             bool known = false;
-            for (const struct api_arg *a = spec; a->name && !known; a++)
+            for (const struct api_schema_arg *a = spec; a->name && !known; a++)
                 known = streq(a->name, key);
             if (!known)
                 return error_invalid(err, "Parameter '%s' is unexpected", key);
@@ -157,13 +210,17 @@ struct machine *api_machine(struct api *api)
     return api->m;
 }
 
-int api_execute(struct api *api, const char *name, json_t *args, json_t **ret, struct error *err)
+int api_call(struct api *api, const char *name, json_t *args, struct api_call *call, json_t **ret,
+             struct error *err)
 {
+    uint64_t t0 = api_now_ns();
     const struct api_command *c = find_command(name);
+    const struct api_schema_command *sc = c ? api_schema_command_find(name) : NULL;
+    bool lock = c && (!c->no_lock || call);
     int r;
 
     *ret = NULL;
-    if (!c) {
+    if (!c || !sc) {
         r = error_setf(err, ERROR_CLASS_COMMAND_NOT_FOUND, ERROR_KIND_INVALID,
                        "The command %s has not been found", name);
         goto out;
@@ -172,15 +229,33 @@ int api_execute(struct api *api, const char *name, json_t *args, json_t **ret, s
         r = error_invalid(err, "QMP input member 'arguments' must be an object");
         goto out;
     }
-    if (c->args) {
-        r = check_args(c->args, args, err);
+    if (sc->args) {
+        r = check_args(sc->args, args, err);
         if (r < 0)
             goto out;
     }
-    if (!c->no_lock)
+    if (lock)
         machine_lock(api->m);
+    if (call) {
+        call->event_seq = api_events_last_id(api);
+        if (call->precondition &&
+            !call->precondition(call->precondition_opaque, api->m->generation)) {
+            error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_CONFLICT,
+                       "Precondition failed: the machine is at generation %llu",
+                       (unsigned long long)api->m->generation);
+            call->generation = api->m->generation;
+            machine_unlock(api->m);
+            r = -ESTALE;
+            goto out;
+        }
+        api->call = call;
+    }
     r = c->fn(api, args, ret, err);
-    if (!c->no_lock)
+    if (call) {
+        api->call = NULL;
+        call->generation = api->m->generation;
+    }
+    if (lock)
         machine_unlock(api->m);
     if (r >= 0 && !*ret)
         *ret = json_object();
@@ -193,7 +268,19 @@ out:
     if (r < 0 && !error_is_set(err))
         error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL, "%s failed: %s", name,
                    strerror(-r));
+    if (r < 0) {
+        json_decref(*ret);
+        *ret = NULL;
+    }
+    api_metrics_command(api, c ? (size_t)(c - commands) : ARRAY_SIZE(commands),
+                        r < 0 ? (err ? err->cls : ERROR_CLASS_GENERIC) : ERROR_CLASS_NONE,
+                        api_now_ns() - t0);
     return r < 0 ? r : 0;
+}
+
+int api_execute(struct api *api, const char *name, json_t *args, json_t **ret, struct error *err)
+{
+    return api_call(api, name, args, NULL, ret, err);
 }
 
 void api_start(struct api *api)
@@ -226,6 +313,8 @@ void api_emit_event(struct api *api, const char *name, json_t *data)
     }
     if (data)
         json_object_set_new(ev, "data", data);
+    api_events_append(api, name, ev);
+    api_metrics_event(api, name);
     pthread_mutex_lock(&api->listeners_lock);
     for (int i = 0; i < API_MAX_LISTENERS; i++)
         if (api->listeners[i].fn)
@@ -272,6 +361,23 @@ static void on_device_deleted(void *opaque, const char *id, const char *path)
     api_emit_event(api, "DEVICE_DELETED", data);
 }
 
+static void on_device_removed(void *opaque, uint64_t pending_ns)
+{
+    api_metrics_unplug(opaque, pending_ns);
+}
+
+static void on_unplug_refused(void *opaque, const char *id, const char *path)
+{
+    struct api *api = opaque;
+    json_t *data = json_object();
+
+    if (id)
+        json_object_set_new(data, "device", json_string(id));
+    json_object_set_new(data, "path", json_string(path));
+    api_metrics_unplug_refused(api);
+    api_emit_event(api, "DEVICE_UNPLUG_GUEST_ERROR", data);
+}
+
 static void on_device_added(void *opaque, const char *id, const char *bdf)
 {
     struct api *api = opaque;
@@ -294,8 +400,15 @@ int api_new(struct machine *m, const struct api_options *opts, struct api **ret)
         api->opts = *opts;
     pthread_mutex_init(&api->listeners_lock, NULL);
     pthread_mutex_init(&api->stats_lock, NULL);
+    api_events_init(&api->events);
+    if (api_metrics_init(&api->metrics) < 0) {
+        api_free(api);
+        return -ENOMEM;
+    }
     m->events.device_deleted = on_device_deleted;
     m->events.device_added = on_device_added;
+    m->events.device_removed = on_device_removed;
+    m->events.unplug_refused = on_unplug_refused;
     m->events.opaque = api;
     *ret = api;
     return 0;
@@ -305,11 +418,10 @@ void api_free(struct api *api)
 {
     if (!api)
         return;
-    if (api->m && api->m->events.opaque == api) {
-        api->m->events.device_deleted = NULL;
-        api->m->events.device_added = NULL;
-        api->m->events.opaque = NULL;
-    }
+    if (api->m && api->m->events.opaque == api)
+        api->m->events = (struct machine_events){0};
+    api_metrics_fini(&api->metrics);
+    api_events_fini(&api->events);
     pthread_mutex_destroy(&api->listeners_lock);
     pthread_mutex_destroy(&api->stats_lock);
     free(api);
@@ -337,6 +449,19 @@ static int cmd_query_commands(struct api *api, json_t *args, json_t **ret, struc
     for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
         json_array_append_new(list, json_pack("{s:s}", "name", commands[i].name));
     *ret = list;
+    return 0;
+}
+
+static int cmd_query_qmp_schema(struct api *api, json_t *args, json_t **ret, struct error *err)
+{
+    json_error_t jerr;
+
+    (void)api;
+    (void)args;
+    *ret = json_loads(api_schema_introspection, 0, &jerr);
+    if (!*ret)
+        return error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL,
+                          "the built-in schema does not parse: %s", jerr.text);
     return 0;
 }
 

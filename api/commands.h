@@ -8,10 +8,14 @@
  * returns the QMP `return` value or fills `err`. It is safe from any thread (QMP runs it on the
  * control thread, REST on libmicrohttpd's threads). Handlers never wait for a vCPU.
  *
- * Events (RESET, DEVICE_DELETED, PCI_DEVICE_ADDED) are built here as QMP event objects and
- * handed to every registered listener; a listener must only queue them (it may be called under
- * the control lock, from any thread) and deliver them after the reply of the request that
- * caused them.
+ * Events (RESET, DEVICE_DELETED, DEVICE_UNPLUG_GUEST_ERROR, PCI_DEVICE_ADDED) are built here
+ * as QMP event objects and handed to every registered listener; a listener must only queue them
+ * (it may be called under the control lock, from any thread) and deliver them after the reply
+ * of the request that caused them. Every event is also kept, with an id, in a bounded ring
+ * (API_EVENT_RING) that REST event streams read and resume from (api_events_*).
+ *
+ * Commands and their arguments come from api/schema/qmp-schema.json (schema.h); the handlers
+ * from the table in commands.c. Adding a command = one schema entry + one table row.
  *
  * Errors: api_execute() returns 0, or -errno with `err` set (class and text as QEMU 7.2 gives
  * them: CommandNotFound for unknown commands, DeviceNotFound for unknown device ids,
@@ -24,6 +28,7 @@
 #include <stdbool.h>
 
 #include "../daemon/machine/machine.h"
+#include "../daemon/hw/pci/pci_addr.h"
 #include "../daemon/util/error.h"
 
 #define PCID_VERSION_MAJOR 0
@@ -67,14 +72,6 @@ int api_execute(struct api *api, const char *name, json_t *args, json_t **ret, s
 bool api_has_command(const char *name);
 
 /*
- * api_device_add_full() - device_add with the details REST needs: on success *bdf receives the
- * new function's "0000:BB:SS.F" and *id its id (or NULL). `dry_run` checks everything and
- * computes the address without changing the machine.
- */
-int api_device_add_full(struct api *api, json_t *args, bool dry_run, char bdf[13], json_t **ret,
-                        struct error *err);
-
-/*
  * api_device_add_spec() - device_add from QEMU -device text "driver,key=value,..." (HMP and
  * --device). `hotplug` false for cold-plug before the machine starts. Call with the control
  * lock held. Returns 0 or -errno with `err` set.
@@ -93,10 +90,85 @@ void api_start(struct api *api);
 /* Emit a QMP event to every listener: `data` is stolen (may be NULL). */
 void api_emit_event(struct api *api, const char *name, json_t *data);
 
-/* Counters for /metrics: commands run and failed since start. */
+/* Counters: commands run and failed since start. Any thread. */
 struct api_stats {
     unsigned long long commands, failures;
 };
 void api_get_stats(struct api *api, struct api_stats *out);
+
+/*
+ * What a front door may ask of one command beyond QMP (REST uses it), and what it learns.
+ * Zero-initialise; every field is optional.
+ */
+struct api_call {
+    /* in: refuse with -ESTALE (nothing runs) unless precondition(opaque, generation) holds
+     * for the machine's generation at the time the command would run (REST If-Match). */
+    bool (*precondition)(void *opaque, uint64_t generation);
+    void *precondition_opaque;
+    /* in: device_add only: check and place the device, change nothing. */
+    bool dry_run;
+    /* out, filled under the control lock: */
+    uint64_t generation;      /* the machine's topology generation after the command */
+    uint64_t event_seq;       /* id of the newest event before the command ran */
+    char bdf[PCI_BDF_STRLEN]; /* device_add: where the function went (or would go) */
+    char path[256];           /* device_del: the QOM path of the device removed */
+};
+
+/*
+ * api_call() - api_execute() with `call` (may be NULL): the precondition is checked and the
+ * outputs filled while the control lock is held, so what they say is what the command saw.
+ * Commands that normally run without the lock take it when `call` is given.
+ * Returns 0, -ESTALE when the precondition failed (`err` says why), or api_execute()'s errors.
+ */
+int api_call(struct api *api, const char *name, json_t *args, struct api_call *call, json_t **ret,
+             struct error *err);
+
+/*
+ * api_schema_check() - every command of the table has a schema entry and every schema command
+ * a handler. Returns 0, or -EINVAL after writing what is missing to `why` (len bytes).
+ */
+int api_schema_check(char *why, size_t len);
+
+/* The name of the i-th command of the table (sorted), or NULL past the end. */
+const char *api_command_at(size_t i);
+
+/* ---- events (events.c) ---- */
+
+#define API_EVENT_RING 1024 /* events kept for resuming streams (REST Last-Event-ID) */
+
+/* One event of the ring, copied out: malloc'd strings, freed by api_event_rec_clear(). */
+struct api_event_rec {
+    uint64_t id; /* 1, 2, ... in emission order; restart at 1 with pcid */
+    char *name;  /* "DEVICE_DELETED" */
+    char *json;  /* the QMP event object, compact JSON */
+    char *path;  /* data.path, or NULL */
+};
+void api_event_rec_clear(struct api_event_rec *r);
+
+/* api_events_last_id() - id of the newest event (0 before the first). Any thread. */
+uint64_t api_events_last_id(struct api *api);
+
+/*
+ * api_events_since() - copy up to `max` events with id > `after`, oldest first, into `out`.
+ * *lost is set when events after `after` are no longer in the ring (more than API_EVENT_RING
+ * newer ones came since) or `after` is beyond the newest id (ids of an earlier pcid);
+ * *oldest receives the oldest id still held (0 when empty). Returns the count, or -ENOMEM.
+ */
+int api_events_since(struct api *api, uint64_t after, struct api_event_rec *out, int max,
+                     bool *lost, uint64_t *oldest);
+
+/*
+ * api_events_wait() - block until an event newer than `after` exists, *cancel is non-zero
+ * (read atomically; may be NULL), or CLOCK_MONOTONIC reaches `deadline_ns`. Returns true when
+ * a newer event exists. Never call it holding the control lock.
+ */
+bool api_events_wait(struct api *api, uint64_t after, uint64_t deadline_ns, const int *cancel);
+
+/* api_events_kick() - wake every api_events_wait() to look at its *cancel again: set the
+ * flag first, then kick. */
+void api_events_kick(struct api *api);
+
+/* CLOCK_MONOTONIC in ns. */
+uint64_t api_now_ns(void);
 
 #endif

@@ -372,45 +372,35 @@ fail:
     return r;
 }
 
-int api_device_add_full(struct api *api, json_t *args, bool dry_run, char bdf[13], json_t **ret,
-                        struct error *err)
+/*
+ * device_add. With api->call (REST): call->dry_run checks and places without changing the
+ * machine, and call->bdf receives the function's address either way.
+ */
+int api_cmd_device_add(struct api *api, json_t *args, json_t **ret, struct error *err)
 {
+    struct api_call *call = api->call;
+    bool dry_run = call && call->dry_run, hotplug = api->m->started;
     struct text_args t = {0};
     struct machine_dev *md = NULL;
     struct pci_bus *bus = NULL;
+    uint64_t t0 = api_now_ns();
     int devfn = -1;
-    bool has_id;
-    int r;
-
-    *ret = NULL;
-    machine_lock(api->m);
-    r = json_to_text(args, &t, &has_id);
-    if (r == 0)
-        r = device_add_text(api, &t, has_id, api->m->started, dry_run, &md, &bus, &devfn, err);
-    if (r == 0) {
-        if (dry_run)
-            pci_bdf_format(bdf, 0, pci_bus_num(bus), (uint8_t)devfn);
-        else
-            machine_dev_bdf(md, bdf);
-        *ret = json_object();
-    }
-    machine_unlock(api->m);
-    text_args_free(&t);
-    return r;
-}
-
-int api_cmd_device_add(struct api *api, json_t *args, json_t **ret, struct error *err)
-{
-    struct text_args t = {0};
     bool has_id;
     int r = json_to_text(args, &t, &has_id);
 
     if (r == 0)
-        r = device_add_text(api, &t, has_id, api->m->started, false, NULL, NULL, NULL, err);
+        r = device_add_text(api, &t, has_id, hotplug, dry_run, &md, &bus, &devfn, err);
     text_args_free(&t);
-    if (r == 0)
-        *ret = json_object();
-    return r;
+    if (r < 0)
+        return r;
+    if (call && dry_run)
+        pci_bdf_format(call->bdf, 0, pci_bus_num(bus), (uint8_t)devfn);
+    else if (call && md)
+        machine_dev_bdf(md, call->bdf);
+    if (hotplug && !dry_run)
+        api_metrics_hot_add(api, api_now_ns() - t0);
+    *ret = json_object();
+    return 0;
 }
 
 static int push_opt(void *opaque, const char *key, const char *value)
@@ -421,12 +411,15 @@ static int push_opt(void *opaque, const char *key, const char *value)
 int api_device_add_spec(struct api *api, const char *spec, bool hotplug, struct error *err)
 {
     struct text_args t = {0};
+    uint64_t t0 = api_now_ns();
     int r = opts_parse(spec, "driver", push_opt, &t);
 
     if (r == 0)
         r = device_add_text(api, &t, text_args_get(&t, "id") != NULL, hotplug, false, NULL, NULL,
                             NULL, err);
     text_args_free(&t);
+    if (r == 0 && hotplug)
+        api_metrics_hot_add(api, api_now_ns() - t0);
     return r;
 }
 
@@ -497,6 +490,9 @@ int api_cmd_device_del(struct api *api, json_t *args, json_t **ret, struct error
         return error_conflict(err, "Device %s is already in the process of unplug", id);
     /* A request: the guest acknowledges it through the hotplug controller, or a reset
      * completes it. */
+    if (api->call)
+        snprintf(api->call->path, sizeof(api->call->path), "%s", md->path);
     machine_unplug_request(api->m, md);
+    api_metrics_unplug_request(api);
     return 0;
 }

@@ -1,19 +1,59 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * internal.h — what the files of the command layer share: the api structure and the handler
- * signature. Not for the front doors (they use commands.h).
+ * internal.h — what the files of the command layer share: the api structure, the handler
+ * signature, the event ring and the metric counters. Not for the front doors (they use
+ * commands.h and metrics.h).
  *
  * Handlers run with the machine's control lock held, fill *ret with a new reference on
- * success, and return 0 or -errno with `err` set.
+ * success, and return 0 or -errno with `err` set. A handler may read api->call (the current
+ * api_call()'s details; NULL when the command came without them, e.g. from QMP).
  */
 #ifndef PCID_API_INTERNAL_H
 #define PCID_API_INTERNAL_H
 
 #include <pthread.h>
+#include <stdio.h>
 
 #include "commands.h"
+#include "metrics.h"
 
-#define API_MAX_LISTENERS 16
+#define API_MAX_LISTENERS  16
+#define API_MAX_COLLECTORS 8
+
+/* Histogram with fixed bucket bounds (seconds). */
+#define API_HIST_MAX_BUCKETS 20
+struct api_histogram {
+    uint64_t bucket[API_HIST_MAX_BUCKETS]; /* non-cumulative counts per bound */
+    uint64_t count;
+    double sum; /* seconds */
+};
+
+/* Per-command counters: results by QMP error class (0 = ok) and the latency histogram. */
+struct api_cmd_metrics {
+    uint64_t result[ERROR_CLASS_DEVICE_NOT_FOUND + 1];
+    struct api_histogram latency;
+};
+
+struct api_metrics {
+    pthread_mutex_t lock;
+    struct api_cmd_metrics *cmd; /* one per table command, then one for unknown names */
+    size_t n_cmd;
+    uint64_t *events; /* per schema event, emitted */
+    size_t n_events;
+    uint64_t hot_adds, unplug_requests, unplugs, unplug_refusals, surprise_removals;
+    struct api_histogram add_latency, unplug_latency;
+    struct {
+        api_metrics_fn fn;
+        void *opaque;
+    } collectors[API_MAX_COLLECTORS];
+};
+
+struct api_events {
+    pthread_mutex_t lock;
+    pthread_cond_t cond; /* CLOCK_MONOTONIC */
+    struct api_event_rec ring[API_EVENT_RING];
+    uint64_t next; /* id of the next event */
+};
 
 struct api {
     struct machine *m;
@@ -25,6 +65,9 @@ struct api {
     } listeners[API_MAX_LISTENERS];
     pthread_mutex_t stats_lock;
     struct api_stats stats;
+    struct api_call *call; /* under the control lock: the running api_call()'s details */
+    struct api_events events;
+    struct api_metrics metrics;
 };
 
 typedef int (*api_handler_fn)(struct api *api, json_t *args, json_t **ret, struct error *err);
@@ -41,6 +84,7 @@ int api_cmd_query_pci_slots(struct api *api, json_t *args, json_t **ret, struct 
 int api_cmd_query_pci_caps(struct api *api, json_t *args, json_t **ret, struct error *err);
 int api_cmd_query_pci_devices(struct api *api, json_t *args, json_t **ret, struct error *err);
 int api_cmd_query_pci_config(struct api *api, json_t *args, json_t **ret, struct error *err);
+int api_cmd_query_pci_machine(struct api *api, json_t *args, json_t **ret, struct error *err);
 int api_cmd_blockdev_add(struct api *api, json_t *args, json_t **ret, struct error *err);
 int api_cmd_blockdev_del(struct api *api, json_t *args, json_t **ret, struct error *err);
 int api_cmd_query_block_nodes(struct api *api, json_t *args, json_t **ret, struct error *err);
@@ -50,5 +94,22 @@ struct machine_dev *api_find_by_id_or_bdf(struct api *api, json_t *args, struct 
 
 /* hmp.c */
 int api_cmd_hmp(struct api *api, json_t *args, json_t **ret, struct error *err);
+
+/* events.c: the ring (init/fini) and appending an emitted event (any thread). */
+void api_events_init(struct api_events *ev);
+void api_events_fini(struct api_events *ev);
+void api_events_append(struct api *api, const char *name, json_t *event);
+
+/* metrics.c: counters, updated off the vCPU path (commands, hotplug, events). */
+int api_metrics_init(struct api_metrics *mt);
+void api_metrics_fini(struct api_metrics *mt);
+/* A command finished: `idx` its table index (or the table size for an unknown name). */
+void api_metrics_command(struct api *api, size_t idx, enum error_class cls, uint64_t ns);
+void api_metrics_event(struct api *api, const char *name);
+void api_metrics_hot_add(struct api *api, uint64_t ns);
+void api_metrics_unplug_request(struct api *api);
+/* A device left: after `pending_ns` of waiting for the guest, or 0 when nobody asked. */
+void api_metrics_unplug(struct api *api, uint64_t pending_ns);
+void api_metrics_unplug_refused(struct api *api);
 
 #endif

@@ -135,6 +135,41 @@ int api_cmd_query_pci_devices(struct api *api, json_t *args, json_t **ret, struc
     return 0;
 }
 
+int api_cmd_query_pci_machine(struct api *api, json_t *args, json_t **ret, struct error *err)
+{
+    const struct machine *m = api->m;
+    json_t *buses = json_array(), *o;
+
+    (void)args;
+    (void)err;
+    for (unsigned b = 0; b < m->n_buses; b++) {
+        const struct pci_bus *bus = m->buses[b];
+        unsigned n = 0;
+        char bdf[PCI_BDF_STRLEN];
+        json_t *parent = json_null();
+
+        for (int devfn = 0; devfn < PCI_DEVFN_MAX; devfn++)
+            n += bus->devices[devfn] != NULL;
+        if (bus->parent) /* the bridge above: its id, else its address */
+            parent =
+                json_string(bus->parent->id ? bus->parent->id
+                                            : pci_bdf_format(bdf, 0, pci_bus_num(bus->parent->bus),
+                                                             bus->parent->devfn));
+        json_array_append_new(
+            buses, json_pack("{s:s,s:i,s:b,s:b,s:o,s:i,s:i}", "name", bus->name, "number",
+                             pci_bus_num(bus), "express", bus->express, "hotpluggable",
+                             bus->hotpluggable, "parent", parent, "slots",
+                             bus->parent && bus->express ? 1 : PCI_SLOT_MAX, "functions", n));
+    }
+    o = json_pack("{s:s,s:s,s:I,s:i,s:o}", "type", m->type->name, "version", PCID_VERSION,
+                  "generation", (json_int_t)m->generation, "functions", m->n_devices, "buses",
+                  buses);
+    if (o && m->type->alias)
+        json_object_set_new(o, "alias", json_string(m->type->alias));
+    *ret = o;
+    return o ? 0 : -ENOMEM;
+}
+
 int api_cmd_blockdev_add(struct api *api, json_t *args, json_t **ret, struct error *err)
 {
     json_t *size = json_object_get(args, "size");
@@ -171,6 +206,15 @@ int api_cmd_query_block_nodes(struct api *api, json_t *args, json_t **ret, struc
                       b->driver, "ro", 0, "encrypted", 0, "file", "null-co://",
                       "backing_file_depth", 0, "image", "filename", "null-co://", "format",
                       b->driver, "virtual-size", (json_int_t)b->size);
+        /* The rest of what QEMU 7.2 always reports: no throttling, default cache mode. */
+        static const char *const zero[] = {"bps",     "bps_rd",  "bps_wr",         "iops",
+                                           "iops_rd", "iops_wr", "write_threshold"};
+
+        for (size_t i = 0; i < ARRAY_SIZE(zero); i++)
+            json_object_set_new(o, zero[i], json_integer(0));
+        json_object_set_new(o, "detect_zeroes", json_string("off"));
+        json_object_set_new(o, "cache",
+                            json_pack("{s:b,s:b,s:b}", "writeback", 1, "direct", 0, "no-flush", 0));
         json_object_set_new(o, "users", b->user ? json_pack("[s]", b->user) : json_array());
         json_array_append_new(list, o);
     }

@@ -29,6 +29,17 @@ int cmd_simple_args(struct pcictl *ctl, int argc, char **argv, int min, int max)
 int cmd_request(struct pcictl *ctl, const char *method, const char *path, json_t *body,
                 long *status, json_t **ret);
 
+/* cmd_request_hdr() - cmd_request() with extra request headers (rest_request()). */
+int cmd_request_hdr(struct pcictl *ctl, const char *method, const char *path, json_t *body,
+                    const char *const *headers, long *status, json_t **ret);
+
+/*
+ * cmd_hmp() - run one human monitor command line through POST /v1/qmp; *text receives the
+ * monitor's output (malloc'd, LF line ends). Returns 0 or -errno (messages printed; a QMP
+ * error is -EREMOTEIO).
+ */
+int cmd_hmp(struct pcictl *ctl, const char *line, char **text);
+
 /*
  * cmd_device_path() - "/v1/devices/<dev><suffix>" with `dev` (an id or BDF) escaped.
  * Returns a malloc'd string, or NULL if out of memory.

@@ -55,11 +55,17 @@ int cmd_simple_args(struct pcictl *ctl, int argc, char **argv, int min, int max)
 int cmd_request(struct pcictl *ctl, const char *method, const char *path, json_t *body,
                 long *status, json_t **ret)
 {
+    return cmd_request_hdr(ctl, method, path, body, NULL, status, ret);
+}
+
+int cmd_request_hdr(struct pcictl *ctl, const char *method, const char *path, json_t *body,
+                    const char *const *headers, long *status, json_t **ret)
+{
     _cleanup_(rest_reply_done) struct rest_reply r = {0};
     _cleanup_(freep) char *what = NULL;
     int e;
 
-    e = rest_call(&ctl->target, method, path, body, ctl->json, &r);
+    e = rest_request(&ctl->target, method, path, body, headers, ctl->json, &r);
     if (e < 0)
         return e;
     if (status)
@@ -430,4 +436,61 @@ int cmd_caps(struct pcictl *ctl, int argc, char **argv)
         return -EBADMSG;
     }
     return ctl->json ? print_json(caps) : print_caps(caps);
+}
+
+/* The machine: a summary line, then the buses table. */
+static int print_machine(const json_t *m)
+{
+    static const char *const hdr[] = {"BUS",    "NUMBER", "EXPRESS",  "HOTPLUG",
+                                      "PARENT", "SLOTS",  "FUNCTIONS"};
+    _cleanup_(table_freep) struct table *t = NULL;
+    const json_t *bus;
+    size_t i;
+    int e = table_new(7, hdr, &t);
+
+    if (e < 0)
+        return e;
+    printf("machine %s (pcid %s), generation %" JSON_INTEGER_FORMAT ", %" JSON_INTEGER_FORMAT
+           " functions\n",
+           json_string_value(json_object_get(m, "type")) ?: "?",
+           json_string_value(json_object_get(m, "version")) ?: "?", int_or(m, "generation", 0),
+           int_or(m, "functions", 0));
+    json_array_foreach(json_object_get(m, "buses"), i, bus)
+    {
+        char num[8], slots[8], fns[8];
+        const char *row[7] = {
+            json_string_value(json_object_get(bus, "name")),
+            num,
+            json_is_true(json_object_get(bus, "express")) ? "yes" : "no",
+            json_is_true(json_object_get(bus, "hotpluggable")) ? "yes" : "no",
+            json_string_value(json_object_get(bus, "parent")),
+            slots,
+            fns,
+        };
+
+        snprintf(num, sizeof(num), "%02llx", (unsigned long long)int_or(bus, "number", 0));
+        snprintf(slots, sizeof(slots), "%lld", (long long)int_or(bus, "slots", 0));
+        snprintf(fns, sizeof(fns), "%lld", (long long)int_or(bus, "functions", 0));
+        e = table_add_row(t, row);
+        if (e < 0)
+            return e;
+    }
+    return table_print(t, stdout);
+}
+
+int cmd_machine(struct pcictl *ctl, int argc, char **argv)
+{
+    _cleanup_(json_decrefp) json_t *m = NULL;
+    int e = cmd_simple_args(ctl, argc, argv, 0, 0);
+
+    if (e <= 0)
+        return e;
+    e = cmd_request(ctl, "GET", "/v1/machine", NULL, NULL, &m);
+    if (e < 0)
+        return e;
+    if (!json_is_object(m)) {
+        pcictl_err("reply to GET /v1/machine is not an object");
+        return -EBADMSG;
+    }
+    return ctl->json ? print_json(m) : print_machine(m);
 }

@@ -50,21 +50,29 @@ static int add_props(json_t *args, int first, int argc, char **argv)
 int cmd_add(struct pcictl *ctl, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"id", required_argument, NULL, 'i'},  {"addr", required_argument, NULL, 'a'},
-        {"bus", required_argument, NULL, 'b'}, {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},      {0},
+        {"id", required_argument, NULL, 'i'},
+        {"addr", required_argument, NULL, 'a'},
+        {"bus", required_argument, NULL, 'b'},
+        {"dry-run", no_argument, NULL, 'n'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
     };
     _cleanup_(json_decrefp) json_t *args = json_object();
     _cleanup_(json_decrefp) json_t *reply = NULL;
     const char *id = NULL, *addr = NULL, *bus = NULL, *rid, *bdf;
+    bool dry_run = false;
     int c, e;
 
     if (!args)
         return -ENOMEM;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":i:a:b:jh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":i:a:b:njh", opts, NULL)) != -1) {
         switch (c) {
+        case 'n':
+            dry_run = true;
+            break;
         case 'i':
             id = optarg;
             break;
@@ -92,6 +100,8 @@ int cmd_add(struct pcictl *ctl, int argc, char **argv)
         (bus && (e = set_prop(args, "bus", bus)) < 0) ||
         (e = add_props(args, optind + 1, argc, argv)) < 0)
         return e;
+    if (dry_run && json_object_set_new(args, "dry-run", json_true()) < 0)
+        return -ENOMEM;
 
     e = cmd_request(ctl, "POST", "/v1/devices", args, NULL, &reply);
     if (e < 0)
@@ -104,7 +114,9 @@ int cmd_add(struct pcictl *ctl, int argc, char **argv)
         rid = json_string_value(json_object_get(reply, "driver"));
     if (!rid)
         rid = argv[optind];
-    if (bdf)
+    if (dry_run)
+        printf("%s would be added at %s (dry run: nothing changed)\n", rid, bdf ? bdf : "?");
+    else if (bdf)
         printf("added %s at %s\n", rid, bdf);
     else
         printf("added %s\n", rid);
@@ -113,17 +125,57 @@ int cmd_add(struct pcictl *ctl, int argc, char **argv)
 
 int cmd_del(struct pcictl *ctl, int argc, char **argv)
 {
+    static const struct option opts[] = {
+        {"wait", required_argument, NULL, 'w'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
     _cleanup_(json_decrefp) json_t *reply = NULL;
     _cleanup_(freep) char *path = NULL;
-    const char *id;
+    const char *id, *wait = NULL;
     long status = 0;
-    int i = cmd_simple_args(ctl, argc, argv, 1, 1), e;
+    int c, e;
 
-    if (i <= 0)
-        return i;
-    path = cmd_device_path(argv[i], "");
-    if (!path)
-        return -ENOMEM;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":w:jh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'w':
+            wait = optarg;
+            break;
+        case 'j':
+            ctl->json = true;
+            break;
+        case 'h':
+            pcictl_usage(stdout);
+            return 0;
+        default:
+            return cmd_bad_option(argv[0], c, argv);
+        }
+    }
+    if (optind + 1 != argc)
+        return pcictl_usage_err(optind >= argc ? "del: missing argument"
+                                               : "del: unexpected argument '%s'",
+                                argv[argc - 1]);
+    if (wait) {
+        char *end;
+        double w = strtod(wait, &end);
+
+        if (!*wait || *end || !(w >= 0 && w <= 60))
+            return pcictl_usage_err("del: --wait takes seconds from 0 to 60, not '%s'", wait);
+    }
+    {
+        _cleanup_(freep) char *dev = cmd_device_path(argv[optind], "");
+        _cleanup_(freep) char *q = wait ? rest_escape_query(wait) : NULL;
+
+        if (!dev || (wait && !q))
+            return -ENOMEM;
+        if (asprintf(&path, "%s%s%s", dev, wait ? "?wait=" : "", wait ? q : "") < 0) {
+            path = NULL;
+            return -ENOMEM;
+        }
+    }
     e = cmd_request(ctl, "DELETE", path, NULL, &status, &reply);
     if (e < 0)
         return e;
@@ -131,9 +183,10 @@ int cmd_del(struct pcictl *ctl, int argc, char **argv)
         return print_json(reply);
     id = json_string_value(json_object_get(reply, "id"));
     if (!id)
-        id = argv[i];
+        id = argv[optind];
     if (status == 202 || json_is_true(json_object_get(reply, "pending")))
-        printf("removal of %s requested (pending guest eject)\n", id);
+        printf("removal of %s requested (pending guest eject%s)\n", id,
+               wait ? ", not done in time" : "");
     else
         printf("removed %s\n", id);
     return 0;

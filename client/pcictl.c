@@ -55,14 +55,22 @@ void pcictl_usage(FILE *f)
           "Control pcid, the PCI bus emulator, through its REST API.\n"
           "\n"
           "Commands:\n"
+          "  machine                       show the machine: type, generation, buses\n"
           "  info pci                      show the PCI buses as QEMU's 'info pci' does\n"
           "  slots [--free] [--bus NAME]   list the slots of each bus and what is in them\n"
           "  devices                       list the PCI devices\n"
-          "  add DRIVER [--id ID] [--addr ADDR] [--bus BUS] [KEY=VALUE ...]\n"
+          "  add DRIVER [--id ID] [--addr ADDR] [--bus BUS] [--dry-run] [KEY=VALUE ...]\n"
           "                                hot-plug a device (device_add)\n"
-          "  del ID                        unplug a device (device_del)\n"
+          "  del ID|BDF [--wait SECONDS]   unplug a device (device_del), optionally wait\n"
           "  caps ID|BDF                   list a device's PCI capabilities\n"
           "  config ID|BDF                 dump a device's config space (lspci -xxx format)\n"
+          "  lspci [-x|-xxx|-xxxx] [-s [[[[DOMAIN]:]BUS]:][SLOT][.[FUNC]]]\n"
+          "                                list functions and dump config space as lspci;\n"
+          "                                'lspci -F FILE' decodes the dump\n"
+          "  events [--after ID] [--no-follow]\n"
+          "                                follow pcid's events; resume after event ID\n"
+          "  monitor                       QEMU's human monitor: an interactive prompt with\n"
+          "                                history and completion (or lines from stdin)\n"
           "  qmp COMMAND [JSON-ARGS]       run a QMP command and print its reply\n"
           "  help                          show this help\n"
           "\n"
@@ -77,7 +85,8 @@ void pcictl_usage(FILE *f)
           "socket $PCID_SOCKET, else $XDG_RUNTIME_DIR/pcid/rest.sock (when not root), else\n"
           "/run/pcid/rest.sock.\n"
           "\n"
-          "Exit status: 0 ok, 1 pcid refused the request, 2 usage error, 3 pcid unreachable.\n",
+          "Exit status: 0 ok, 1 pcid refused the request (or replied nonsense), 2 usage error,\n"
+          "3 pcid unreachable (or it ended a followed event stream).\n",
           f);
 }
 
@@ -87,8 +96,10 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"info", cmd_info}, {"slots", cmd_slots}, {"devices", cmd_devices}, {"add", cmd_add},
-    {"del", cmd_del},   {"caps", cmd_caps},   {"config", cmd_config},   {"qmp", cmd_qmp},
+    {"machine", cmd_machine}, {"info", cmd_info},       {"slots", cmd_slots},
+    {"devices", cmd_devices}, {"add", cmd_add},         {"del", cmd_del},
+    {"caps", cmd_caps},       {"config", cmd_config},   {"lspci", cmd_lspci},
+    {"events", cmd_events},   {"monitor", cmd_monitor}, {"qmp", cmd_qmp},
 };
 
 static void pcictl_done(struct pcictl *ctl)

@@ -103,6 +103,24 @@ int rest_call(const struct rest_target *t, const char *method, const char *path,
               bool json, struct rest_reply *r);
 
 /*
+ * rest_request() - rest_call() with extra request headers: "Name: value" strings, NULL-
+ * terminated (may be NULL). An "Accept:" among them replaces pcictl's default one.
+ */
+int rest_request(const struct rest_target *t, const char *method, const char *path, json_t *body,
+                 const char *const *extra, bool json, struct rest_reply *r);
+
+/*
+ * rest_stream() - GET `path` (with `extra` headers, as rest_request()) and hand the body to
+ * on_data(data, len, opaque) as it arrives, until pcid ends it. on_data returns >= 0 to go on
+ * or -errno to stop. There is no overall time limit; a stream silent for 45 s counts as a lost
+ * daemon (pcid writes to idle streams every 15 s).
+ * Returns 0 when pcid ended the stream, on_data's error, -ENOTCONN (unreachable, or the
+ * connection broke), -EREMOTEIO (pcid refused; message printed), -ENOMEM.
+ */
+int rest_stream(const struct rest_target *t, const char *path, const char *const *extra,
+                int (*on_data)(const char *data, size_t len, void *opaque), void *opaque);
+
+/*
  * rest_reply_json() - parse a reply body as JSON; `what` names the request for the message.
  * Returns 0 and a new reference in *ret, or -EBADMSG (not JSON; message printed).
  */
@@ -173,5 +191,9 @@ int cmd_caps(struct pcictl *ctl, int argc, char **argv);
 int cmd_config(struct pcictl *ctl, int argc, char **argv);
 int cmd_devices(struct pcictl *ctl, int argc, char **argv);
 int cmd_qmp(struct pcictl *ctl, int argc, char **argv);
+int cmd_machine(struct pcictl *ctl, int argc, char **argv);
+int cmd_lspci(struct pcictl *ctl, int argc, char **argv);
+int cmd_events(struct pcictl *ctl, int argc, char **argv);
+int cmd_monitor(struct pcictl *ctl, int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@
 
 #define CONNECT_TIMEOUT_S 5L
 #define TOTAL_TIMEOUT_S   30L
+#define STREAM_IDLE_S     45L         /* an event stream silent this long has lost its daemon */
 #define REPLY_MAX         (64u << 20) /* no pcid reply comes near this; a runaway one stops */
 #define SOCKET_NAME       "pcid/rest.sock"
 #define SOCKET_SYSTEM     "/run/" SOCKET_NAME
@@ -170,44 +171,70 @@ static int report_transfer(const struct rest_target *t, CURL *c, CURLcode rc, co
     return -ENOTCONN;
 }
 
-/* One HTTP exchange; any status is success here. Returns 0, -ENOTCONN, -EMSGSIZE or -ENOMEM. */
-static int perform(const struct rest_target *t, const char *method, const char *url,
-                   const char *body, struct rest_reply *r)
+/*
+ * The request headers: `extra` ("Name: value" lines, NULL-terminated, may be NULL), then
+ * Accept (unless `extra` has one), Expect (empty: no 100 Continue wait before a body) and, with
+ * a body, Content-Type. Returns the list or NULL (no memory).
+ */
+static struct curl_slist *headers(const char *const *extra, bool body)
 {
-    _cleanup_(curl_easy_cleanupp) CURL *c = curl_easy_init();
-    _cleanup_(curl_slist_free_allp) struct curl_slist *hdrs = NULL;
-    struct curl_slist *h;
-    char errbuf[CURL_ERROR_SIZE] = "";
-    struct sink s = {0};
-    CURLcode rc;
+    struct curl_slist *hdrs = NULL, *h;
+    bool accept = false;
+    const char *defaults[] = {"Accept: application/json, text/plain",
+                              "Expect:", body ? "Content-Type: application/json" : NULL};
 
-    if (!c)
-        return -ENOMEM;
-    /* "Expect:" stops curl from waiting for a 100 Continue before sending a body. */
-    for (size_t i = 0; i < (body ? 3u : 2u); i++) {
-        static const char *const lines[] = {"Accept: application/json, text/plain",
-                                            "Expect:", "Content-Type: application/json"};
-
-        h = curl_slist_append(hdrs, lines[i]);
+    for (size_t i = 0; extra && extra[i]; i++) {
+        accept |= !strncasecmp(extra[i], "Accept:", 7);
+        h = curl_slist_append(hdrs, extra[i]);
         if (!h)
-            return -ENOMEM;
+            goto nomem;
         hdrs = h;
     }
+    for (size_t i = accept ? 1 : 0; i < 3 && defaults[i]; i++) {
+        h = curl_slist_append(hdrs, defaults[i]);
+        if (!h)
+            goto nomem;
+        hdrs = h;
+    }
+    return hdrs;
+nomem:
+    curl_slist_free_all(hdrs);
+    return NULL;
+}
 
+/* The options every request shares. */
+static void common_setopt(CURL *c, const struct rest_target *t, const char *url,
+                          struct curl_slist *hdrs, char *errbuf)
+{
     curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "pcictl/" PCICTL_VERSION);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, TOTAL_TIMEOUT_S);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*"); /* pcid is local: never through a proxy */
     curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
     if (t->socket)
         curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, t->socket);
+}
+
+/* One HTTP exchange; any status is success here. Returns 0, -ENOTCONN, -EMSGSIZE or -ENOMEM. */
+static int perform(const struct rest_target *t, const char *method, const char *url,
+                   const char *body, const char *const *extra, struct rest_reply *r)
+{
+    _cleanup_(curl_easy_cleanupp) CURL *c = curl_easy_init();
+    _cleanup_(curl_slist_free_allp) struct curl_slist *hdrs = headers(extra, body != NULL);
+    char errbuf[CURL_ERROR_SIZE] = "";
+    struct sink s = {0};
+    CURLcode rc;
+
+    if (!c || !hdrs)
+        return -ENOMEM;
+    common_setopt(c, t, url, hdrs, errbuf);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, TOTAL_TIMEOUT_S);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
     if (body) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
@@ -260,6 +287,12 @@ static void report_refusal(const char *method, const char *path, const struct re
 int rest_call(const struct rest_target *t, const char *method, const char *path, json_t *body,
               bool json, struct rest_reply *r)
 {
+    return rest_request(t, method, path, body, NULL, json, r);
+}
+
+int rest_request(const struct rest_target *t, const char *method, const char *path, json_t *body,
+                 const char *const *extra, bool json, struct rest_reply *r)
+{
     _cleanup_(freep) char *url = NULL;
     _cleanup_(freep) char *text = NULL;
     int ret;
@@ -274,7 +307,7 @@ int rest_call(const struct rest_target *t, const char *method, const char *path,
         if (!text)
             return -ENOMEM;
     }
-    ret = perform(t, method, url, text, r);
+    ret = perform(t, method, url, text, extra, r);
     if (ret < 0)
         return ret;
     if (r->status >= 400) {
@@ -346,5 +379,68 @@ int print_json(const json_t *v)
         pcictl_err("cannot write to standard output");
         return -EIO;
     }
+    return 0;
+}
+
+/* A stream in progress: the caller's callback, and the status once known. */
+struct stream {
+    CURL *c;
+    int (*on_data)(const char *data, size_t len, void *opaque);
+    void *opaque;
+    int err;         /* the callback's error, once it stopped the transfer */
+    struct sink bad; /* the body of a refusal (HTTP >= 300) */
+};
+
+static size_t stream_write(char *data, size_t size, size_t nmemb, void *opaque)
+{
+    struct stream *st = opaque;
+    size_t n = size * nmemb;
+    long status = 0;
+
+    curl_easy_getinfo(st->c, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status >= 300)
+        return sink_write(data, size, nmemb, &st->bad);
+    st->err = st->on_data(data, n, st->opaque);
+    return st->err < 0 ? 0 : n;
+}
+
+int rest_stream(const struct rest_target *t, const char *path, const char *const *extra,
+                int (*on_data)(const char *data, size_t len, void *opaque), void *opaque)
+{
+    _cleanup_(curl_easy_cleanupp) CURL *c = curl_easy_init();
+    _cleanup_(curl_slist_free_allp) struct curl_slist *hdrs = headers(extra, false);
+    _cleanup_(freep) char *url = NULL;
+    char errbuf[CURL_ERROR_SIZE] = "";
+    struct stream st = {.c = c, .on_data = on_data, .opaque = opaque};
+    struct rest_reply r = {0};
+    CURLcode rc;
+
+    if (!c || !hdrs || asprintf(&url, "%s%s", t->base, path) < 0)
+        return -ENOMEM;
+    common_setopt(c, t, url, hdrs, errbuf);
+    /* No overall limit: a stream lasts until pcid ends it. pcid writes at least every
+     * 15 s, so a stream silent for STREAM_IDLE_S has lost its daemon. */
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, STREAM_IDLE_S);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, stream_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &st);
+    rc = curl_easy_perform(c);
+    if (st.err < 0) {
+        free(st.bad.p);
+        return st.err;
+    }
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+    if (r.status >= 300) {
+        r.body = st.bad.p ? st.bad.p : strdup("");
+        r.len = st.bad.len;
+        if (!r.body)
+            return -ENOMEM;
+        report_refusal("GET", path, &r, false);
+        rest_reply_done(&r);
+        return -EREMOTEIO;
+    }
+    free(st.bad.p);
+    if (rc != CURLE_OK)
+        return report_transfer(t, c, rc, errbuf);
     return 0;
 }

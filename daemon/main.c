@@ -51,6 +51,7 @@ int main(int argc, char **argv)
     struct guest *guest = NULL;
     struct servers sv = {0};
     struct error err = {0};
+    char why[512];
     int r, status = EXIT_CONFIG;
 
     r = options_parse(argc, argv, &o);
@@ -61,6 +62,11 @@ int main(int argc, char **argv)
     if (options_apply_defaults(&o) < 0 || o.qmp.n > MAX_SERVERS || o.rest.n > MAX_SERVERS ||
         o.access.n > MAX_SERVERS) {
         fprintf(stderr, "pcid: too many sockets or out of memory\n");
+        goto out;
+    }
+    if (api_schema_check(why, sizeof(why)) < 0) { /* a command without schema, or the reverse */
+        fprintf(stderr, "pcid: built inconsistently: %s\n", why);
+        status = EXIT_FAILURE;
         goto out;
     }
     if (machine_new(o.machine, &m, &err) < 0) {
@@ -78,7 +84,8 @@ int main(int argc, char **argv)
     r = guest_new(vs,
                   &(struct guest_config){.mode = cooperative ? GUEST_COOPERATIVE : GUEST_NONE,
                                          .eject_delay_ns = o.eject_delay_ms * 1000000ULL,
-                                         .firmware_log = o.firmware_log},
+                                         .firmware_log = o.firmware_log,
+                                         .refuse_unplug = o.refuse_unplug},
                   &guest);
     if (r < 0) {
         fprintf(stderr, "pcid: --firmware-log %s: %s\n", o.firmware_log, strerror(-r));

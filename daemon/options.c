@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "options.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -32,6 +33,9 @@ static const char usage[] =
     "                          runs, as QEMU with -S (removals wait for a reset)\n"
     "  --eject-delay MS        how long the cooperative guest takes to eject (default 20,\n"
     "                          0..60000)\n"
+    "  --guest-refuse-unplug SLOT[,SLOT...]\n"
+    "                          the cooperative guest refuses to eject these slots of bus 0\n"
+    "                          (hex, 0..1f): device_del ends in DEVICE_UNPLUG_GUEST_ERROR\n"
     "  --firmware-log PATH     write the firmware's SeaBIOS-style log to PATH\n"
     "  --vcpus N               vCPU threads serving guest accesses (default 2)\n"
     "  --access unix:PATH      serve guest accesses (QEMU's qtest protocol) on a socket\n"
@@ -72,6 +76,26 @@ void options_free(struct pcid_options *o)
     strv_free(&o->access);
 }
 
+/* "3,0x1f,a": a mask of slots (hex, as QEMU's addr) into *mask (added to it). */
+static int parse_slots(const char *s, uint32_t *mask)
+{
+    const char *p = s;
+
+    do {
+        char *end;
+        unsigned long slot;
+
+        if (!isxdigit((unsigned char)*p))
+            return -EINVAL;
+        slot = strtoul(p, &end, 16);
+        if (end == p || slot > 0x1f || (*end && *end != ','))
+            return -EINVAL;
+        *mask |= 1u << slot;
+        p = *end ? end + 1 : end;
+    } while (*p);
+    return p[-1] == ',' ? -EINVAL : 0;
+}
+
 static int bad(const char *fmt, const char *arg)
 {
     fprintf(stderr, "pcid: ");
@@ -93,7 +117,8 @@ int options_parse(int argc, char **argv, struct pcid_options *o)
         OPT_VERSION,
         OPT_ACCESS,
         OPT_EJECT_DELAY,
-        OPT_FIRMWARE_LOG
+        OPT_FIRMWARE_LOG,
+        OPT_REFUSE_UNPLUG
     };
     static const struct option longopts[] = {
         {"machine", required_argument, NULL, OPT_MACHINE},
@@ -106,6 +131,7 @@ int options_parse(int argc, char **argv, struct pcid_options *o)
         {"access", required_argument, NULL, OPT_ACCESS},
         {"eject-delay", required_argument, NULL, OPT_EJECT_DELAY},
         {"firmware-log", required_argument, NULL, OPT_FIRMWARE_LOG},
+        {"guest-refuse-unplug", required_argument, NULL, OPT_REFUSE_UNPLUG},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION},
         {0},
@@ -156,6 +182,12 @@ int options_parse(int argc, char **argv, struct pcid_options *o)
         }
         case OPT_FIRMWARE_LOG:
             o->firmware_log = optarg;
+            break;
+        case OPT_REFUSE_UNPLUG:
+            if (parse_slots(optarg, &o->refuse_unplug) < 0)
+                return bad("--guest-refuse-unplug takes hex slot numbers 0..1f separated by "
+                           "commas, not '%s'",
+                           optarg);
             break;
         case OPT_VCPUS: {
             char *end;

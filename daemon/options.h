@@ -11,6 +11,7 @@
 #define PCID_OPTIONS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct strv {
     char **v;
@@ -27,6 +28,7 @@ struct pcid_options {
     const char *guest;        /* "cooperative" (default) or "none" */
     unsigned eject_delay_ms;  /* the cooperative guest's delay before an eject */
     const char *firmware_log; /* --firmware-log PATH, or NULL */
+    uint32_t refuse_unplug;   /* --guest-refuse-unplug: slots of bus 0 the guest will not eject */
     unsigned vcpus;
 };
 

@@ -5,7 +5,8 @@ set -eu
 
 PKGS="meson ninja-build gcc pkg-config libc6-dev linux-libc-dev
       libjansson-dev libmicrohttpd-dev libsystemd-dev libcurl4-openssl-dev liburcu-dev
-      libcmocka-dev python3 curl pciutils clang-format clang git ${PCID_DEPS_EXTRA:-}"
+      libedit-dev libcmocka-dev python3 python3-yaml python3-jsonschema scdoc curl pciutils
+      clang-format clang git ${PCID_DEPS_EXTRA:-}"
 
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then

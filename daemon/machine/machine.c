@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../hw/pci/pci_addr.h"
 
@@ -272,10 +273,19 @@ static void mdev_free_cb(void *arg)
     mdev_free(arg);
 }
 
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static void remove_one(struct machine *m, struct machine_dev *md)
 {
     char *path = md->path;
     char *id = md->pci->id ? strdup(md->pci->id) : NULL;
+    uint64_t requested = md->unplug_requested_ns;
 
     unlink_dev(m, md);
     pci_bus_detach(md->pci);
@@ -293,6 +303,9 @@ static void remove_one(struct machine *m, struct machine_dev *md)
     else
         mdev_free(md);
 
+    if (m->events.device_removed)
+        m->events.device_removed(m->events.opaque,
+                                 requested ? MAX(now_ns() - requested, (uint64_t)1) : 0);
     if (m->events.device_deleted && path)
         m->events.device_deleted(m->events.opaque, id, path);
     free(id);
@@ -401,6 +414,7 @@ int machine_add_io(struct machine *m, uint16_t base, uint16_t len, const struct 
 
 void machine_unplug_request(struct machine *m, struct machine_dev *md)
 {
+    md->unplug_requested_ns = now_ns();
     md->pci->unplug_pending = true;
     m->generation++;
     if (m->type->hotplug_unplug_request)
@@ -411,4 +425,27 @@ void machine_irq_set(struct machine *m, unsigned gsi, int level)
 {
     if (m->plat && m->plat->irq_set)
         m->plat->irq_set(m->plat_opaque, gsi, level);
+}
+
+void machine_unplug_refused(struct machine *m, struct pci_bus *bus, unsigned slot)
+{
+    bool any = false;
+
+    for (struct machine_dev *md = m->devices; md; md = md->next) {
+        struct pci_device *d = md->pci;
+
+        if (d->bus != bus || PCI_SLOT_OF(d->devfn) != slot || !d->unplug_pending)
+            continue;
+        d->unplug_pending = false;
+        md->unplug_requested_ns = 0;
+        any = true;
+        if (m->events.unplug_refused && md->path)
+            m->events.unplug_refused(m->events.opaque, d->id, md->path);
+    }
+    if (!any)
+        return;
+    m->generation++;
+    /* The controller drops the request, so a later device_del raises a fresh one. */
+    if (m->type->hotplug_slot_gone)
+        m->type->hotplug_slot_gone(m, bus, slot);
 }

@@ -107,9 +107,10 @@ struct machine_dev {
     void *opts;                    /* parsed options, owned */
     struct machine_prop *props;    /* as given, in order */
     size_t n_props;
-    char *path;          /* "/machine/peripheral/ID", or peripheral-anon/device[N] */
-    char *drive;         /* block node claimed, or NULL */
-    bool virtio_backend; /* has a "virtio-backend" child (its own DEVICE_DELETED) */
+    char *path;                   /* "/machine/peripheral/ID", or peripheral-anon/device[N] */
+    char *drive;                  /* block node claimed, or NULL */
+    bool virtio_backend;          /* has a "virtio-backend" child (its own DEVICE_DELETED) */
+    uint64_t unplug_requested_ns; /* CLOCK_MONOTONIC of the pending device_del, or 0 */
     struct machine_dev *next;
 };
 
@@ -118,6 +119,11 @@ struct machine_events {
     void (*device_deleted)(void *opaque, const char *id, const char *path);
     /* A device was added at `bdf` ("0000:00:03.0"). */
     void (*device_added)(void *opaque, const char *id, const char *bdf);
+    /* A function left the machine, `pending_ns` after its removal was requested (0: no
+     * request; the guest or a reset removed it unasked). For metrics. */
+    void (*device_removed)(void *opaque, uint64_t pending_ns);
+    /* The guest refused the requested removal of a device; it stays. */
+    void (*unplug_refused)(void *opaque, const char *id, const char *path);
     void *opaque;
 };
 
@@ -152,6 +158,15 @@ int machine_add_io(struct machine *m, uint16_t base, uint16_t len, const struct 
  * it through the machine's hotplug controller.
  */
 void machine_unplug_request(struct machine *m, struct machine_dev *md);
+
+/*
+ * machine_unplug_refused() - the guest refused to eject slot `slot` of `bus` (it reported the
+ * failure instead of ejecting): every function of the slot with a removal pending stays, its
+ * request is withdrawn (device_del may be repeated), the hotplug controller forgets the
+ * request (hotplug_slot_gone), the generation is bumped and unplug_refused is reported per
+ * function. Nothing happens for a slot without a pending removal. Under the control lock.
+ */
+void machine_unplug_refused(struct machine *m, struct pci_bus *bus, unsigned slot);
 
 /* machine_irq_set() - drive interrupt line `gsi` through the platform (no-op without one). */
 void machine_irq_set(struct machine *m, unsigned gsi, int level);

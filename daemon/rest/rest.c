@@ -1,71 +1,146 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * rest.c — REST server (see rest.h): transport parsing and routing only; every route calls a
- * command of the command layer.
+ * rest.c — REST server (see rest.h): the libmicrohttpd daemon, request bodies, routing over
+ * the route table (routes.c), response helpers with ETag / If-Match, and the per-route request
+ * counters /metrics shows.
  */
-#include "rest.h"
-
+#include <ctype.h>
 #include <errno.h>
-#include <microhttpd.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-struct rest_server {
-    struct MHD_Daemon *mhd;
-    struct api *api;
-    int fd;
-};
+#include "../../api/metrics.h"
+#include "internal.h"
 
-struct req {
-    char *body;
-    size_t len;
-    bool too_big;
-};
+/* ---- request counters: [route][method][status], relaxed atomics ---- */
 
-static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const char *type,
-                               char *text, const char *allow)
+#define MAX_ROUTES REST_MAX_ROUTES
+static const char *const methods[] = {"GET", "HEAD", "POST", "DELETE", "other"};
+static const unsigned codes[] = {200, 201, 202, 400, 404, 405, 409, 412, 413, 415, 500, 503, 0};
+static uint64_t http_counts[MAX_ROUTES + 1][ARRAY_SIZE(methods)][ARRAY_SIZE(codes)];
+
+static void count_request(size_t route, const char *method, unsigned status)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    size_t m = 0, k = 0;
+
+    while (m + 1 < ARRAY_SIZE(methods) && !streq(methods[m], method))
+        m++;
+    while (codes[k] && codes[k] != status)
+        k++;
+    __atomic_fetch_add(&http_counts[MIN(route, (size_t)MAX_ROUTES)][m][k], 1, __ATOMIC_RELAXED);
+}
+
+void rest_metrics_http(FILE *out)
+{
+    api_metrics_family(out, "pcid_http_requests_total", "counter",
+                       "REST requests by route (OpenAPI path), method and status.");
+    for (size_t r = 0; r <= MAX_ROUTES; r++) {
+        const struct rest_route *rt = rest_route_at(r);
+
+        if (!rt && r < MAX_ROUTES)
+            continue;
+        for (size_t m = 0; m < ARRAY_SIZE(methods); m++)
+            for (size_t k = 0; k < ARRAY_SIZE(codes); k++) {
+                uint64_t n = __atomic_load_n(&http_counts[r][m][k], __ATOMIC_RELAXED);
+                char code[8];
+
+                if (!n)
+                    continue;
+                snprintf(code, sizeof(code), codes[k] ? "%u" : "other", codes[k]);
+                fprintf(out,
+                        "pcid_http_requests_total{route=\"%s\",method=\"%s\",code=\"%s\"} %llu\n",
+                        rt ? rt->path : "(none)", methods[m], code, (unsigned long long)n);
+            }
+    }
+}
+
+/* ---- responses ---- */
+
+enum MHD_Result rest_queue(struct rest_ctx *x, unsigned status, struct MHD_Response *r)
+{
     enum MHD_Result ret;
 
+    if (!r)
+        return MHD_NO;
+    if (!MHD_get_response_header(r, "Cache-Control"))
+        MHD_add_response_header(r, "Cache-Control", "no-store");
+    ret = MHD_queue_response(x->c, status, r);
+    MHD_destroy_response(r);
+    x->status = status;
+    return ret;
+}
+
+static void add_etag(struct MHD_Response *r, const uint64_t *etag)
+{
+    char tag[32];
+
+    if (!etag)
+        return;
+    snprintf(tag, sizeof(tag), "\"%llu\"", (unsigned long long)*etag);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, tag);
+}
+
+enum MHD_Result rest_send_text(struct rest_ctx *x, unsigned status, const char *type, char *text,
+                               const uint64_t *etag)
+{
+    struct MHD_Response *r;
+
+    if (!text)
+        return MHD_NO;
+    r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
     if (!r) {
         free(text);
         return MHD_NO;
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    MHD_add_response_header(r, "Cache-Control", "no-store");
-    if (allow)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-    ret = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
-    return ret;
+    add_etag(r, etag);
+    return rest_queue(x, status, r);
 }
 
-/* Send `v` (reference stolen) as JSON with `status`. */
-static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_t *v)
+enum MHD_Result rest_send_json(struct rest_ctx *x, unsigned status, json_t *v, const uint64_t *etag)
 {
     char *text = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
 
     json_decref(v);
     if (!text)
         text = strdup("{\"error\":{\"class\":\"GenericError\",\"desc\":\"out of memory\"}}");
-    if (!text)
-        return MHD_NO;
-    return respond(c, status, "application/json", text, NULL);
+    return rest_send_text(x, status, "application/json", text, etag);
 }
 
-static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *cls,
-                                  const char *desc, const char *allow)
+static enum MHD_Result send_error_allow(struct rest_ctx *x, unsigned status, const char *cls,
+                                        const char *desc, const char *allow, const uint64_t *etag)
 {
     json_t *e = json_pack("{s:{s:s,s:s}}", "error", "class", cls, "desc", desc);
     char *text = json_dumps(e, JSON_COMPACT);
+    struct MHD_Response *r;
 
     json_decref(e);
     if (!text)
         return MHD_NO;
-    return respond(c, status, "application/json", text, allow);
+    r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    if (allow)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    add_etag(r, etag);
+    return rest_queue(x, status, r);
+}
+
+enum MHD_Result rest_send_error(struct rest_ctx *x, unsigned status, const char *cls,
+                                const char *fmt, ...)
+{
+    char desc[ERROR_DESC_MAX];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(desc, sizeof(desc), fmt, ap);
+    va_end(ap);
+    return send_error_allow(x, status, cls, desc, NULL, NULL);
 }
 
 static unsigned status_for(const struct error *err)
@@ -84,318 +159,235 @@ static unsigned status_for(const struct error *err)
     }
 }
 
-static enum MHD_Result send_api_error(struct MHD_Connection *c, const struct error *err)
+enum MHD_Result rest_send_api_error(struct rest_ctx *x, int r, const struct error *err,
+                                    const struct api_call *call)
 {
-    return send_error(c, status_for(err), error_class_name(err->cls), err->desc, NULL);
+    if (r == -ESTALE)
+        return send_error_allow(x, MHD_HTTP_PRECONDITION_FAILED, error_class_name(err->cls),
+                                err->desc, NULL, call ? &call->generation : NULL);
+    return send_error_allow(x, status_for(err), error_class_name(err->cls), err->desc, NULL, NULL);
 }
 
-/* Run a command; reply 200 with its return value, or the mapped error. */
-static enum MHD_Result run(struct rest_server *s, struct MHD_Connection *c, const char *cmd,
-                           json_t *args)
-{
-    struct error err = {0};
-    json_t *ret = NULL;
-    int r = api_execute(s->api, cmd, args, &ret, &err);
+/* ---- If-Match ---- */
 
-    json_decref(args);
-    if (r < 0)
-        return send_api_error(c, &err);
-    return send_json(c, MHD_HTTP_OK, ret);
+#define IF_MATCH_MAX 16
+
+struct if_match {
+    uint64_t gen[IF_MATCH_MAX];
+    unsigned n;
+};
+
+static bool if_match_ok(void *opaque, uint64_t generation)
+{
+    const struct if_match *im = opaque;
+
+    for (unsigned i = 0; i < im->n; i++)
+        if (im->gen[i] == generation)
+            return true;
+    return false;
 }
 
-/* {"id": x} or {"bdf": x}: a BDF has colons, an id never does. */
-static json_t *target_args(const char *x)
+/* Parse an If-Match value: false for "*" (no condition), else true with the strong numeric
+ * tags in *im (weak or foreign tags never match, RFC 9110 13.1.1). */
+static bool if_match_parse(const char *v, struct if_match *im)
 {
-    return json_pack("{s:s}", strchr(x, ':') ? "bdf" : "id", x);
-}
+    const char *p = v;
 
-static enum MHD_Result text_of(struct rest_server *s, struct MHD_Connection *c, const char *cmd,
-                               json_t *args, const char *field)
-{
-    struct error err = {0};
-    json_t *ret = NULL;
-    const char *text;
-    char *out;
-    int r = api_execute(s->api, cmd, args, &ret, &err);
+    im->n = 0;
+    while (isspace((unsigned char)*p))
+        p++;
+    if (p[0] == '*' && !p[1 + strspn(p + 1, " \t")])
+        return false;
+    while (*p) {
+        const char *q;
 
-    json_decref(args);
-    if (r < 0)
-        return send_api_error(c, &err);
-    text = field ? json_string_value(json_object_get(ret, field)) : json_string_value(ret);
-    out = strdup(text ? text : "");
-    json_decref(ret);
-    if (!out)
-        return MHD_NO;
-    /* The monitor speaks CRLF; plain text over HTTP gets LF. */
-    for (char *p = out, *q = out;; p++) {
-        if (*p == '\r' && p[1] == '\n')
-            continue;
-        *q++ = *p;
+        while (*p == ',' || isspace((unsigned char)*p))
+            p++;
         if (!*p)
             break;
+        if (*p == '"' && isdigit((unsigned char)p[1])) {
+            char *end;
+            unsigned long long g = strtoull(p + 1, &end, 10);
+
+            if (*end == '"' && im->n < IF_MATCH_MAX)
+                im->gen[im->n++] = g;
+        }
+        /* skip to the end of this tag (quoted strings contain no comma here) */
+        q = strchr(p, ',');
+        p = q ? q : p + strlen(p);
     }
-    return respond(c, MHD_HTTP_OK, "text/plain; charset=utf-8", out, NULL);
+    return true;
 }
 
-static json_t *parse_body(struct MHD_Connection *c, struct req *rq, enum MHD_Result *res)
+int rest_command(struct rest_ctx *x, const char *name, json_t *args, struct api_call *call,
+                 json_t **ret, struct error *err)
 {
-    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    struct if_match im;
+    const char *hdr = NULL;
+    int r;
+
+    if (streq(x->method, "POST") || streq(x->method, "DELETE"))
+        hdr = MHD_lookup_connection_value(x->c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MATCH);
+    if (hdr && if_match_parse(hdr, &im)) {
+        call->precondition = if_match_ok;
+        call->precondition_opaque = &im;
+    }
+    r = api_call(x->s->api, name, args, call, ret, err);
+    call->precondition = NULL;
+    call->precondition_opaque = NULL;
+    json_decref(args);
+    return r;
+}
+
+/* ---- requests ---- */
+
+const char *rest_query(struct rest_ctx *x, const char *name)
+{
+    return MHD_lookup_connection_value(x->c, MHD_GET_ARGUMENT_KIND, name);
+}
+
+json_t *rest_body_json(struct rest_ctx *x, enum MHD_Result *res)
+{
+    const char *ct =
+        MHD_lookup_connection_value(x->c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     json_error_t jerr;
     json_t *v;
-    char desc[ERROR_DESC_MAX];
 
-    if (rq->too_big) {
-        snprintf(desc, sizeof(desc), "request body exceeds %d bytes", REST_MAX_BODY);
-        *res = send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "GenericError", desc, NULL);
+    if (x->body->too_big) {
+        *res = rest_send_error(x, MHD_HTTP_CONTENT_TOO_LARGE, "GenericError",
+                               "request body exceeds %d bytes", REST_MAX_BODY);
         return NULL;
     }
     if (!ct || strncasecmp(ct, "application/json", 16) != 0 || (ct[16] && ct[16] != ';')) {
-        *res = send_error(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "GenericError",
-                          "request body must be application/json", NULL);
+        *res = rest_send_error(x, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "GenericError",
+                               "request body must be application/json");
         return NULL;
     }
-    v = json_loadb(rq->body ? rq->body : "", rq->len, JSON_REJECT_DUPLICATES, &jerr);
+    v = json_loadb(x->body->data ? x->body->data : "", x->body->len, JSON_REJECT_DUPLICATES, &jerr);
     if (!v) {
-        snprintf(desc, sizeof(desc), "JSON parse error, %s", jerr.text);
-        *res = send_error(c, MHD_HTTP_BAD_REQUEST, "GenericError", desc, NULL);
+        *res = rest_send_error(x, MHD_HTTP_BAD_REQUEST, "GenericError", "JSON parse error, %s",
+                               jerr.text);
         return NULL;
     }
     if (!json_is_object(v)) {
         json_decref(v);
-        *res = send_error(c, MHD_HTTP_BAD_REQUEST, "GenericError",
-                          "request body must be a JSON object", NULL);
+        *res = rest_send_error(x, MHD_HTTP_BAD_REQUEST, "GenericError",
+                               "request body must be a JSON object");
         return NULL;
     }
     return v;
 }
 
-static enum MHD_Result post_device(struct rest_server *s, struct MHD_Connection *c, struct req *rq)
+/* Does `url` match the template `path`? The {param} segment (at most one) goes to *param. */
+static bool match(const char *path, const char *url, char *param, size_t len)
 {
-    enum MHD_Result res = MHD_NO;
-    json_t *args = parse_body(c, rq, &res), *ret = NULL, *dry;
-    struct error err = {0};
-    char bdf[13];
-    bool dry_run;
-    int r;
+    while (*path && *url) {
+        if (*path == '{') {
+            size_t n = strcspn(url, "/");
 
-    if (!args)
-        return res;
-    dry = json_object_get(args, "dry-run");
-    dry_run = json_is_true(dry);
-    if (dry)
-        json_object_del(args, "dry-run");
-    r = api_device_add_full(s->api, args, dry_run, bdf, &ret, &err);
-    json_decref(ret);
-    if (r < 0) {
-        json_decref(args);
-        return send_api_error(c, &err);
+            if (!n || n >= len)
+                return false;
+            memcpy(param, url, n);
+            param[n] = 0;
+            path += strcspn(path, "}") + 1;
+            url += n;
+            continue;
+        }
+        if (*path++ != *url++)
+            return false;
     }
-    ret = json_pack("{s:s,s:s}", "bdf", bdf, "driver",
-                    json_string_value(json_object_get(args, "driver")));
-    json_object_set_new(ret, "id",
-                        json_is_string(json_object_get(args, "id"))
-                            ? json_copy(json_object_get(args, "id"))
-                            : json_null());
-    if (dry_run)
-        json_object_set_new(ret, "dry-run", json_true());
-    json_decref(args);
-    return send_json(c, dry_run ? MHD_HTTP_OK : MHD_HTTP_CREATED, ret);
+    return !*path && !*url;
 }
 
-static enum MHD_Result delete_device(struct rest_server *s, struct MHD_Connection *c, const char *x)
+static enum MHD_Result dispatch(struct rest_ctx *x, const char *url, const char *method,
+                                size_t *route)
 {
-    struct error err = {0};
-    json_t *ret = NULL, *args;
-    char *id = NULL;
-    bool gone;
-    int r;
+    char param[256], allow[64];
+    const struct rest_route *rt;
+    rest_handler h = NULL;
 
-    if (strchr(x, ':')) {
-        /* A BDF: device_del takes an id, so find the function's id first. */
-        args = target_args(x);
-        r = api_execute(s->api, "query-pci-devices", args, &ret, &err);
-        json_decref(args);
-        if (r < 0)
-            return send_api_error(c, &err);
-        if (!json_is_string(json_object_get(json_array_get(ret, 0), "id"))) {
-            json_decref(ret);
-            return send_error(c, MHD_HTTP_BAD_REQUEST, "GenericError",
-                              "the function has no id; device_del needs one", NULL);
-        }
-        id = strdup(json_string_value(json_object_get(json_array_get(ret, 0), "id")));
-        json_decref(ret);
-    } else {
-        id = strdup(x);
+    for (*route = 0; (rt = rest_route_at(*route)); (*route)++)
+        if (match(rt->path, url, param, sizeof(param)))
+            break;
+    if (!rt) {
+        *route = MAX_ROUTES;
+        return rest_send_error(x, MHD_HTTP_NOT_FOUND, "GenericError", "no route for %s %s", method,
+                               url);
     }
-    if (!id)
-        return MHD_NO;
-    args = json_pack("{s:s}", "id", id);
-    r = api_execute(s->api, "device_del", args, &ret, &err);
-    json_decref(args);
-    json_decref(ret);
-    if (r < 0) {
-        free(id);
-        return send_api_error(c, &err);
+    x->param = strchr(rt->path, '{') ? param : NULL;
+    if (streq(method, "GET") || streq(method, "HEAD"))
+        h = rt->get;
+    else if (streq(method, "POST"))
+        h = rt->post;
+    else if (streq(method, "DELETE"))
+        h = rt->del;
+    if (h) {
+        x->method = streq(method, "HEAD") ? "GET" : method;
+        return h(x);
     }
-    /* Gone already if a guest ejected it at once; otherwise the removal is pending. */
-    args = json_pack("{s:s}", "id", id);
-    gone = api_execute(s->api, "query-pci-devices", args, &ret, &err) < 0;
-    json_decref(args);
-    json_decref(ret);
-    ret = json_pack("{s:s,s:b}", "id", id, gone ? "deleted" : "pending", 1);
-    free(id);
-    return send_json(c, gone ? MHD_HTTP_OK : MHD_HTTP_ACCEPTED, ret);
-}
+    snprintf(allow, sizeof(allow), "%s%s%s", rt->get ? "GET, HEAD" : "",
+             rt->post ? (rt->get ? ", POST" : "POST") : "",
+             rt->del ? (rt->get || rt->post ? ", DELETE" : "DELETE") : "");
+    {
+        char desc[160];
 
-static enum MHD_Result method_not_allowed(struct MHD_Connection *c, const char *method,
-                                          const char *allow)
-{
-    char desc[128];
-
-    snprintf(desc, sizeof(desc), "method %s not allowed here (allowed: %s)", method, allow);
-    return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "GenericError", desc, allow);
-}
-
-static enum MHD_Result route(struct rest_server *s, struct MHD_Connection *c, const char *url,
-                             const char *method, struct req *rq)
-{
-    bool get = streq(method, "GET") || streq(method, "HEAD");
-    const char *rest;
-    char desc[ERROR_DESC_MAX];
-
-    if (streq(url, "/v1/pci"))
-        return get ? run(s, c, "query-pci", NULL) : method_not_allowed(c, method, "GET, HEAD");
-    if (streq(url, "/v1/pci/text")) {
-        if (!get)
-            return method_not_allowed(c, method, "GET, HEAD");
-        return text_of(s, c, "human-monitor-command",
-                       json_pack("{s:s}", "command-line", "info pci"), NULL);
+        snprintf(desc, sizeof(desc), "method %s not allowed here (allowed: %s)", method, allow);
+        return send_error_allow(x, MHD_HTTP_METHOD_NOT_ALLOWED, "GenericError", desc, allow, NULL);
     }
-    if (streq(url, "/v1/slots")) {
-        const char *bus = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "bus");
-        if (!get)
-            return method_not_allowed(c, method, "GET, HEAD");
-        return run(s, c, "query-pci-slots", bus ? json_pack("{s:s}", "bus", bus) : NULL);
-    }
-    if (streq(url, "/v1/qmp")) {
-        enum MHD_Result res = MHD_NO;
-        json_t *body, *args, *ret = NULL, *reply;
-        const char *cmd;
-        struct error err = {0};
-
-        if (!streq(method, "POST"))
-            return method_not_allowed(c, method, "POST");
-        body = parse_body(c, rq, &res);
-        if (!body)
-            return res;
-        cmd = json_string_value(json_object_get(body, "execute"));
-        args = json_object_get(body, "arguments");
-        if (!cmd) {
-            reply = json_pack("{s:{s:s,s:s}}", "error", "class", "GenericError", "desc",
-                              "QMP input lacks member 'execute'");
-        } else if (api_execute(s->api, cmd, args, &ret, &err) < 0) {
-            reply = json_pack("{s:{s:s,s:s}}", "error", "class", error_class_name(err.cls), "desc",
-                              err.desc);
-        } else {
-            reply = json_pack("{s:o}", "return", ret);
-        }
-        if (json_object_get(body, "id"))
-            json_object_set(reply, "id", json_object_get(body, "id"));
-        json_decref(body);
-        return send_json(c, MHD_HTTP_OK, reply);
-    }
-    if (streq(url, "/v1/devices")) {
-        if (get)
-            return run(s, c, "query-pci-devices", NULL);
-        if (streq(method, "POST"))
-            return post_device(s, c, rq);
-        return method_not_allowed(c, method, "GET, HEAD, POST");
-    }
-    if (strncmp(url, "/v1/devices/", 12) == 0 && url[12]) {
-        char target[256];
-        const char *slash;
-
-        rest = url + 12;
-        slash = strchr(rest, '/');
-        if ((size_t)(slash ? slash - rest : (long)strlen(rest)) >= sizeof(target))
-            return send_error(c, MHD_HTTP_NOT_FOUND, "DeviceNotFound", "device name too long",
-                              NULL);
-        snprintf(target, sizeof(target), "%.*s", (int)(slash ? slash - rest : (long)strlen(rest)),
-                 rest);
-        if (!slash) {
-            if (get) {
-                struct error err = {0};
-                json_t *ret = NULL, *args = target_args(target);
-                int r = api_execute(s->api, "query-pci-devices", args, &ret, &err);
-                json_decref(args);
-                if (r < 0)
-                    return send_api_error(c, &err);
-                args = json_incref(json_array_get(ret, 0));
-                json_decref(ret);
-                return send_json(c, MHD_HTTP_OK, args);
-            }
-            if (streq(method, "DELETE"))
-                return delete_device(s, c, target);
-            return method_not_allowed(c, method, "GET, HEAD, DELETE");
-        }
-        if (streq(slash, "/capabilities"))
-            return get ? run(s, c, "query-pci-capabilities", target_args(target))
-                       : method_not_allowed(c, method, "GET, HEAD");
-        if (streq(slash, "/config"))
-            return get ? text_of(s, c, "query-pci-config", target_args(target), "lspci")
-                       : method_not_allowed(c, method, "GET, HEAD");
-    }
-    snprintf(desc, sizeof(desc), "no route for %s %s", method, url);
-    return send_error(c, MHD_HTTP_NOT_FOUND, "GenericError", desc, NULL);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *data,
                                   size_t *data_size, void **con_cls)
 {
-    struct rest_server *s = cls;
-    struct req *rq = *con_cls;
+    struct rest_body *b = *con_cls;
+    struct rest_ctx x = {.s = cls, .c = c, .method = method};
+    enum MHD_Result res;
+    size_t route;
 
     (void)version;
-    if (!rq) {
-        rq = calloc(1, sizeof(*rq));
-        if (!rq)
+    if (!b) {
+        b = calloc(1, sizeof(*b));
+        if (!b)
             return MHD_NO;
-        *con_cls = rq;
+        *con_cls = b;
         return MHD_YES;
     }
     if (*data_size) {
-        if (!rq->too_big && rq->len + *data_size <= REST_MAX_BODY) {
-            char *b = realloc(rq->body, rq->len + *data_size + 1);
-            if (!b)
+        if (!b->too_big && b->len + *data_size <= REST_MAX_BODY) {
+            char *d = realloc(b->data, b->len + *data_size + 1);
+            if (!d)
                 return MHD_NO;
-            rq->body = b;
-            memcpy(rq->body + rq->len, data, *data_size);
-            rq->len += *data_size;
-            rq->body[rq->len] = 0;
+            b->data = d;
+            memcpy(b->data + b->len, data, *data_size);
+            b->len += *data_size;
+            b->data[b->len] = 0;
         } else {
-            rq->too_big = true;
-            free(rq->body);
-            rq->body = NULL;
-            rq->len = 0;
+            b->too_big = true;
+            free(b->data);
+            b->data = NULL;
+            b->len = 0;
         }
         *data_size = 0;
         return MHD_YES;
     }
-    return route(s, c, url, method, rq);
+    x.body = b;
+    res = dispatch(&x, url, method, &route);
+    count_request(route, method, x.status);
+    return res;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    struct req *rq = *con_cls;
+    struct rest_body *b = *con_cls;
 
     (void)cls;
     (void)c;
     (void)toe;
-    if (rq) {
-        free(rq->body);
-        free(rq);
+    if (b) {
+        free(b->data);
+        free(b);
         *con_cls = NULL;
     }
 }
@@ -411,10 +403,11 @@ int rest_server_new(struct api *api, int fd, struct rest_server **ret)
     s->api = api;
     s->fd = fd;
     s->mhd = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-        on_request, s, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)REST_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)REST_IDLE_TIMEOUT_S, MHD_OPTION_END);
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+            MHD_USE_ERROR_LOG,
+        0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, s, MHD_OPTION_CONNECTION_LIMIT, (unsigned)REST_MAX_CONNECTIONS,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)REST_IDLE_TIMEOUT_S, MHD_OPTION_END);
     if (!s->mhd) {
         close(fd);
         free(s);
@@ -428,6 +421,9 @@ void rest_server_free(struct rest_server *s)
 {
     if (!s)
         return;
+    /* Blocked handlers (event streams, DELETE ?wait=) see the flag and return. */
+    __atomic_store_n(&s->stopping, 1, __ATOMIC_RELEASE);
+    api_events_kick(s->api);
     MHD_stop_daemon(s->mhd);
     close(s->fd);
     free(s);

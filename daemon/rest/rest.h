@@ -2,15 +2,30 @@
 /*
  * rest.h — the REST front door: libmicrohttpd on listening sockets (TCP loopback and/or a unix
  * socket), routes under /v1 that call the command layer, JSON bodies, errors always as
- * {"error": {"class", "desc"}} (never HTML).
+ * {"error": {"class", "desc"}} (never HTML). The routes and their bodies are described by
+ * api/schema/openapi.yaml, served as GET /v1/openapi.json; GET /metrics is Prometheus text.
  *
  * Status codes: 200/201/202 success; 400 bad input (GenericError); 404 unknown device, command
  * or route; 405 method not allowed (with Allow); 409 conflict (occupied slot, duplicate id,
- * pending unplug, limit); 413 body over REST_MAX_BODY; 415 POST body not application/json;
- * 500 internal.
+ * pending unplug, limit, the guest refused a removal); 412 If-Match does not name the current
+ * generation; 413 body over REST_MAX_BODY; 415 POST body not application/json; 500 internal.
  *
- * Threads: requests run on libmicrohttpd's threads and take the control lock through
- * api_execute(); nothing here touches the machine directly.
+ * Generations: every read of machine state carries ETag: "<generation>", the machine's
+ * topology generation at the time of the read (bumped by every add, removal, unplug request
+ * and refusal; guest-programmed registers such as BAR addresses change without it). POST and
+ * DELETE honour If-Match: the command runs only if one of the listed strong tags is the
+ * current generation ("*" matches any), checked under the control lock with the command.
+ *
+ * Events: GET /v1/events streams Server-Sent Events: `id: N`, `event: NAME`, `data:` the QMP
+ * event object (as QMP sends it). A client resumes with Last-Event-ID: N (0 = everything
+ * kept); the last API_EVENT_RING events are kept; when some of those a client asks for are
+ * gone it first gets `event: events-lost` (no id) and then everything still kept.
+ * `?follow=false` ends the stream once the kept events are sent. A comment line is sent every
+ * REST_SSE_KEEPALIVE_S seconds.
+ *
+ * Threads: one libmicrohttpd thread per connection (so a blocking request, an event stream or
+ * DELETE ?wait=, holds up no one else); requests take the control lock through api_call();
+ * nothing here touches the machine directly.
  */
 #ifndef PCID_REST_H
 #define PCID_REST_H
@@ -18,18 +33,21 @@
 #include "../../api/commands.h"
 
 #define REST_MAX_BODY        (1024 * 1024) /* request body limit, bytes */
-#define REST_MAX_CONNECTIONS 64            /* per listening socket */
+#define REST_MAX_CONNECTIONS 64            /* per listening socket, event streams included */
 #define REST_IDLE_TIMEOUT_S  30            /* idle / slow client timeout */
+#define REST_MAX_WAIT_S      60            /* DELETE ?wait= limit, seconds */
+#define REST_SSE_KEEPALIVE_S 15            /* comment line on an idle event stream */
 
 struct rest_server;
 
 /*
  * rest_server_new() - serve the REST API on the listening socket `fd` (ownership taken; TCP or
- * unix). Starts libmicrohttpd's thread. Returns 0 and *ret, or -errno.
+ * unix). Starts libmicrohttpd's threads. Returns 0 and *ret, or -errno.
  */
 int rest_server_new(struct api *api, int fd, struct rest_server **ret);
 
-/* rest_server_free() - stop the threads, close the socket. NULL is fine. */
+/* rest_server_free() - end event streams and waits, stop the threads, close the socket.
+ * NULL is fine. */
 void rest_server_free(struct rest_server *s);
 
 #endif

@@ -49,6 +49,11 @@ static void eject_timer(struct vcpu *v, void *arg)
     /* Still requested? A reset may have finished the removal already. */
     if (!((uint32_t)vcpu_in(v, ACPI_PCIHP_BASE + ACPI_PCIHP_DOWN, 4) & bit))
         return;
+    if (g->cfg.refuse_unplug & bit) {
+        vcpus_report_unplug_refused(g->vs, 0, s->slot); /* _OST(0x03, failure) */
+        STAT_ADD(g, refused, 1);
+        return;
+    }
     firmware_release_slot(v, &g->plat, 0, s->slot);
     vcpu_out(v, ACPI_PCIHP_BASE + ACPI_PCIHP_EJECT, bit, 4); /* _EJ0 */
     STAT_ADD(g, ejects, 1);
@@ -218,6 +223,7 @@ void guest_stats(struct guest *g, struct guest_stats *out)
     out->boots = __atomic_load_n(&g->st.boots, __ATOMIC_RELAXED);
     out->hotadds = __atomic_load_n(&g->st.hotadds, __ATOMIC_RELAXED);
     out->ejects = __atomic_load_n(&g->st.ejects, __ATOMIC_RELAXED);
+    out->refused = __atomic_load_n(&g->st.refused, __ATOMIC_RELAXED);
     out->sci = __atomic_load_n(&g->st.sci, __ATOMIC_RELAXED);
     out->firmware_rc = __atomic_load_n(&g->st.firmware_rc, __ATOMIC_RELAXED);
 }

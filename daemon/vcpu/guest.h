@@ -10,6 +10,10 @@
  * (firmware_assign_slot), read `down` (0xAE04) and, `eject_delay_ns` later, release each requested
  * slot and eject it by writing its bit to 0xAE08 — what QEMU's ACPI tables and Linux's acpiphp do.
  * An eject whose request has vanished by then (a reset ejected the slot already) is not written.
+ * A slot in `refuse_unplug` is not ejected: the OS reports the failure instead, as a guest
+ * whose driver will not let go would through ACPI _OST (vcpus_report_unplug_refused(); QEMU's
+ * pc tables have no _OST for PCI slots, so this report is pcid's), and the management sees
+ * DEVICE_UNPLUG_GUEST_ERROR.
  *
  * Threads: guest_new/guest_boot/guest_free on the main thread (new before vcpus_start, free
  * after vcpus_free); everything else runs on vCPU 0.
@@ -34,6 +38,7 @@ struct guest_config {
     enum guest_mode mode;
     uint64_t eject_delay_ns;  /* from an unplug request to the eject */
     const char *firmware_log; /* write the SeaBIOS-style firmware log here, or NULL */
+    uint32_t refuse_unplug;   /* slots of bus 0 whose eject the OS refuses (bit per slot) */
 };
 
 struct guest;
@@ -43,6 +48,7 @@ struct guest_stats {
     uint64_t boots;   /* firmware runs */
     uint64_t hotadds; /* slots configured after a device check */
     uint64_t ejects;  /* eject writes to the controller */
+    uint64_t refused; /* eject requests refused (refuse_unplug) */
     uint64_t sci;     /* SCIs handled */
     int firmware_rc;  /* last firmware_run() result: functions found, or -errno */
 };

@@ -371,6 +371,39 @@ static void plat_eject(void *opaque, struct pci_bus *bus, unsigned slot)
     plat_map_changed(vs);
 }
 
+struct refused_msg {
+    struct vcpus *vs;
+    unsigned busnr, slot;
+};
+
+static void handle_refused(void *msgp)
+{
+    struct refused_msg *msg = msgp;
+    struct machine *m = msg->vs->m;
+
+    machine_lock(m);
+    for (unsigned b = 0; b < m->n_buses; b++)
+        if (pci_bus_num(m->buses[b]) == msg->busnr)
+            machine_unplug_refused(m, m->buses[b], msg->slot);
+    machine_unlock(m);
+    free(msg);
+}
+
+void vcpus_report_unplug_refused(struct vcpus *vs, unsigned busnr, unsigned slot)
+{
+    struct refused_msg *msg = malloc(sizeof(*msg));
+
+    if (!msg)
+        return;
+    *msg = (struct refused_msg){vs, busnr, slot};
+    if (!vs->ctl) {
+        handle_refused(msg); /* no control thread (tests): the caller is the control plane */
+        return;
+    }
+    if (control_post(vs->ctl, handle_refused, msg) < 0)
+        free(msg);
+}
+
 static void plat_topology_changed(void *opaque)
 {
     vcpus_rebuild(opaque);

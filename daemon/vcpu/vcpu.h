@@ -124,6 +124,15 @@ void vcpu_remove_irq_handler(struct vcpu *v, vcpu_irq_fn fn, void *arg);
 /* Current level of GSI `gsi` as the interrupt controller sees it (0/1), any thread. */
 int vcpus_irq_level(struct vcpus *vs, unsigned gsi);
 
+/*
+ * vcpus_report_unplug_refused() - the guest refused to eject slot `slot` of bus number
+ * `busnr` (the guest model's equivalent of ACPI _OST(eject request, failure)): post it to the
+ * control plane, which withdraws the pending removal and emits DEVICE_UNPLUG_GUEST_ERROR
+ * (machine_unplug_refused). vCPU thread; never waits for the control plane. A report that
+ * cannot be posted (out of memory) is dropped: the removal then stays pending.
+ */
+void vcpus_report_unplug_refused(struct vcpus *vs, unsigned busnr, unsigned slot);
+
 /* Accesses served, by kind, summed over all vCPUs (for metrics and tests). */
 struct vcpu_stats {
     uint64_t pio_reads, pio_writes, mmio_reads, mmio_writes;

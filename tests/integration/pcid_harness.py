@@ -127,6 +127,58 @@ class UnixHTTPConnection(http.client.HTTPConnection):
         self.sock.connect(self.unix_path)
 
 
+class SseStream:
+    """GET /v1/events on the REST unix socket, read event by event (Server-Sent Events)."""
+
+    def __init__(self, path, last_id=None, follow=True, timeout=10):
+        self.conn = UnixHTTPConnection(path, timeout=timeout)
+        headers = {} if last_id is None else {'Last-Event-ID': str(last_id)}
+        self.conn.request('GET', '/v1/events' + ('' if follow else '?follow=false'),
+                          headers=headers)
+        self.resp = self.conn.getresponse()
+        self.status = self.resp.status
+        self.headers = dict(self.resp.getheaders())
+        self.comments = []
+
+    def next(self):
+        """The next event as {'id', 'event', 'data'} (data parsed as JSON), or None at the
+        end of the stream. Comments seen on the way go to self.comments."""
+        ev = {}
+        data = []
+        while True:
+            line = self.resp.readline()
+            if not line:
+                return None
+            line = line.decode().rstrip('\r\n')
+            if not line:
+                if data or ev:
+                    ev['data'] = json.loads('\n'.join(data)) if data else None
+                    return ev
+                continue
+            if line.startswith(':'):
+                self.comments.append(line[1:].strip())
+                continue
+            field, _, value = line.partition(':')
+            value = value[1:] if value.startswith(' ') else value
+            if field == 'data':
+                data.append(value)
+            elif field == 'id':
+                ev['id'] = int(value)
+            elif field == 'event':
+                ev['event'] = value
+
+    def greeting(self):
+        """Read up to the stream's opening comment; returns it."""
+        while not self.comments:
+            line = self.resp.readline().decode()
+            if line.startswith(':'):
+                self.comments.append(line[1:].strip())
+        return self.comments[0]
+
+    def close(self):
+        self.conn.close()
+
+
 class Pcid:
     """A pcid process with private sockets; stopped (SIGTERM) on exit."""
 
@@ -143,6 +195,7 @@ class Pcid:
             self.args += ['--guest', guest]
         self.env = dict(os.environ, **(env or {}))
         self.proc = None
+        self.log = None
 
     def start(self):
         self.log = open(os.path.join(self.dir, 'pcid.log'), 'w+')
@@ -189,6 +242,10 @@ class Pcid:
             return resp.status, json.loads(text), dict(resp.getheaders())
         return resp.status, text, dict(resp.getheaders())
 
+    def events(self, last_id=None, follow=True, timeout=10):
+        """An SSE stream of GET /v1/events (see SseStream)."""
+        return SseStream(self.rest_path, last_id, follow, timeout)
+
     def pcictl(self, *args, check=False):
         """Run pcictl against this daemon's REST unix socket."""
         p = subprocess.run([PCICTL, '--socket', self.rest_path] + list(args),
@@ -212,6 +269,14 @@ class Pcid:
 
     def __exit__(self, *exc):
         self.stop()
+        report = None
         if self.log:
+            # A sanitizer build reports races, leaks and undefined behaviour on pcid's stderr:
+            # any report fails the test that ran this daemon.
+            text = self.logtext()
+            if 'Sanitizer' in text or 'runtime error:' in text:
+                report = text
             self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+        if report and not exc[0]:
+            raise AssertionError('pcid reported a defect:\n' + report)

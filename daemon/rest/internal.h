@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * internal.h — what the REST files share: the server, one request's context, the route table
+ * and the response helpers (rest.c), the handlers (routes.c), the event stream (sse.c).
+ *
+ * Every handler runs on the connection's own libmicrohttpd thread (thread per connection), so
+ * it may block (DELETE ?wait=, the event stream) without holding up other clients. Handlers
+ * never touch the machine: they call the command layer.
+ */
+#ifndef PCID_REST_INTERNAL_H
+#define PCID_REST_INTERNAL_H
+
+#include <microhttpd.h>
+
+#include "rest.h"
+
+struct rest_server {
+    struct MHD_Daemon *mhd;
+    struct api *api;
+    int fd;
+    int stopping; /* atomic: set before MHD stops, wakes blocked handlers */
+};
+
+/* A request's accumulated body. */
+struct rest_body {
+    char *data;
+    size_t len;
+    bool too_big;
+};
+
+/* What a handler gets. */
+struct rest_ctx {
+    struct rest_server *s;
+    struct MHD_Connection *c;
+    const char *method; /* "GET" ("HEAD" is served as GET), "POST", "DELETE" */
+    const char *param;  /* the {id} of the route, or NULL */
+    struct rest_body *body;
+    unsigned status; /* set by rest_queue(): the status sent */
+};
+
+typedef enum MHD_Result (*rest_handler)(struct rest_ctx *x);
+
+#define REST_MAX_ROUTES 32 /* routes.c's table (request counters are sized by it) */
+
+/* A route: an OpenAPI path template ("{id}" matches one segment) and a handler per method. */
+struct rest_route {
+    const char *path;
+    rest_handler get, post, del;
+};
+
+/* ---- rest.c: responses ---- */
+
+/* Queue `r` (destroyed here) with `status`; records the status for metrics. */
+enum MHD_Result rest_queue(struct rest_ctx *x, unsigned status, struct MHD_Response *r);
+
+/* Send `v` (stolen) as JSON; `etag` adds ETag: "<generation>" when non-NULL. */
+enum MHD_Result rest_send_json(struct rest_ctx *x, unsigned status, json_t *v,
+                               const uint64_t *etag);
+
+/* Send malloc'd `text` (stolen) with content type `type`. */
+enum MHD_Result rest_send_text(struct rest_ctx *x, unsigned status, const char *type, char *text,
+                               const uint64_t *etag);
+
+/* Send {"error": {"class", "desc"}} with `status`. */
+enum MHD_Result rest_send_error(struct rest_ctx *x, unsigned status, const char *cls,
+                                const char *fmt, ...) _printf_(4, 5);
+
+/* Send a command layer error: 412 for -ESTALE (with the current ETag), else by class/kind. */
+enum MHD_Result rest_send_api_error(struct rest_ctx *x, int r, const struct error *err,
+                                    const struct api_call *call);
+
+/*
+ * rest_command() - run `name` with `args` (stolen; may be NULL) through api_call(). For POST
+ * and DELETE the request's If-Match header becomes the precondition (412 on mismatch).
+ * Returns api_call()'s result; *ret and `call` as api_call() leaves them.
+ */
+int rest_command(struct rest_ctx *x, const char *name, json_t *args, struct api_call *call,
+                 json_t **ret, struct error *err);
+
+/* Parse the body as a JSON object; NULL after sending 400/413/415 into *res. */
+json_t *rest_body_json(struct rest_ctx *x, enum MHD_Result *res);
+
+/* A query argument, or NULL. */
+const char *rest_query(struct rest_ctx *x, const char *name);
+
+/* ---- routes.c ---- */
+
+/* The i-th route, or NULL past the end (for the dispatcher, metrics and tests). */
+const struct rest_route *rest_route_at(size_t i);
+
+/* ---- sse.c ---- */
+
+/* GET /v1/events: Server-Sent Events (see rest.h). */
+enum MHD_Result rest_get_events(struct rest_ctx *x);
+
+/* The HTTP part of /metrics: requests by route, method and status. */
+void rest_metrics_http(FILE *out);
+
+#endif
