@@ -48,6 +48,7 @@ static const struct api_arg args_blockdev_del[] = {{"node-name", ARG_STR, false}
 static const struct api_arg args_query_nodes[] = {{"flat", ARG_BOOL, true}, {0}};
 static const struct api_arg args_typename[] = {{"typename", ARG_STR, false}, {0}};
 static const struct api_arg args_query_pci_slots[] = {{"bus", ARG_STR, true}, {0}};
+static const struct api_arg args_state_name[] = {{"name", ARG_STR, false}, {0}};
 
 /* Sorted by name: query-commands lists them in this order. */
 static const struct api_command commands[] = {
@@ -59,6 +60,7 @@ static const struct api_command commands[] = {
     {"human-monitor-command", api_cmd_hmp, args_hmp},
     {"qmp_capabilities", cmd_qmp_capabilities, args_caps, true},
     {"query-commands", cmd_query_commands, no_args, true},
+    {"query-machine-description", api_cmd_query_machine_description, no_args},
     {"query-machines", cmd_query_machines, no_args, true},
     {"query-named-block-nodes", api_cmd_query_block_nodes, args_query_nodes},
     {"query-pci", api_cmd_query_pci, no_args},
@@ -66,8 +68,11 @@ static const struct api_command commands[] = {
     {"query-pci-config", api_cmd_query_pci_config, args_id_bdf},
     {"query-pci-devices", api_cmd_query_pci_devices, args_id_bdf},
     {"query-pci-slots", api_cmd_query_pci_slots, args_query_pci_slots},
+    {"query-state-snapshots", api_cmd_query_state_snapshots, no_args},
     {"query-status", cmd_query_status, no_args, true},
     {"query-version", cmd_query_version, no_args, true},
+    {"state-load", api_cmd_state_load, args_state_name},
+    {"state-save", api_cmd_state_save, args_state_name},
     {"system_reset", cmd_system_reset, no_args},
 };
 
@@ -160,6 +165,7 @@ struct machine *api_machine(struct api *api)
 int api_execute(struct api *api, const char *name, json_t *args, json_t **ret, struct error *err)
 {
     const struct api_command *c = find_command(name);
+    uint64_t gen = 0;
     int r;
 
     *ret = NULL;
@@ -177,9 +183,21 @@ int api_execute(struct api *api, const char *name, json_t *args, json_t **ret, s
         if (r < 0)
             goto out;
     }
-    if (!c->no_lock)
+    if (!c->no_lock) {
         machine_lock(api->m);
+        gen = api->m->config_gen;
+    }
     r = c->fn(api, args, ret, err);
+    /* What the command changed is on disk before it returns success. A removal completed on
+     * the way in saved itself before its DEVICE_DELETED, a failed command changed nothing; a
+     * save that failed earlier is retried here and, failing again, only logged. */
+    if (!c->no_lock && r >= 0 && api->m->config_gen != gen && api_persist(api, err) < 0) {
+        json_decref(*ret);
+        *ret = NULL;
+        r = -EIO;
+    } else if (!c->no_lock) {
+        machine_persist(api->m, NULL);
+    }
     if (!c->no_lock)
         machine_unlock(api->m);
     if (r >= 0 && !*ret)
@@ -194,6 +212,29 @@ out:
         error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL, "%s failed: %s", name,
                    strerror(-r));
     return r < 0 ? r : 0;
+}
+
+int api_persist(struct api *api, struct error *err)
+{
+    struct error e = {0};
+    int r = machine_persist(api->m, &e);
+
+    if (r < 0)
+        error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL,
+                   "the change was made but not saved: %s (it is saved with the next change)",
+                   e.desc);
+    return r;
+}
+
+int api_set_state_dir(struct api *api, const char *dir)
+{
+    char *d = dir ? strdup(dir) : NULL;
+
+    if (dir && !d)
+        return -ENOMEM;
+    free(api->state_dir);
+    api->state_dir = d;
+    return 0;
 }
 
 void api_start(struct api *api)
@@ -312,6 +353,7 @@ void api_free(struct api *api)
     }
     pthread_mutex_destroy(&api->listeners_lock);
     pthread_mutex_destroy(&api->stats_lock);
+    free(api->state_dir);
     free(api);
 }
 

@@ -82,6 +82,23 @@ int api_device_add_full(struct api *api, json_t *args, bool dry_run, char bdf[13
 int api_device_add_spec(struct api *api, const char *spec, bool hotplug, struct error *err);
 
 /*
+ * api_device_add_props() - device_add from `n` text name/value pairs, as QEMU's device_add sees
+ * them ("driver", "id", "bus", "addr" and the properties); the machine restore uses it. Only
+ * the first `n_recorded` (1..n) are kept as the properties the user gave (query-pci-devices,
+ * the machine description); the rest pin values the user left to pcid (an address, a MAC).
+ * Call with the control lock held. Returns 0 or -errno with `err` set.
+ */
+int api_device_add_props(struct api *api, const struct machine_prop *props, size_t n,
+                         size_t n_recorded, bool hotplug, struct error *err);
+
+/*
+ * api_set_state_dir() - where state-save and state-load keep snapshots (`dir`/snapshots);
+ * NULL (the default) makes them refuse: pcid runs without a state directory. Copied. Before
+ * the front doors open. Returns 0 or -ENOMEM.
+ */
+int api_set_state_dir(struct api *api, const char *dir);
+
+/*
  * api_blockdev_add_spec() - blockdev-add from QEMU -blockdev text
  * "driver=null-co,node-name=NAME[,size=SIZE][,read-zeroes=on]" (SIZE may end in K, M, G, T).
  */

@@ -21,6 +21,7 @@
 struct text_args {
     struct machine_prop *v;
     size_t n;
+    size_t n_recorded; /* the first n_recorded are kept as given; 0 = all (see below) */
 };
 
 static void text_args_free(struct text_args *t)
@@ -354,7 +355,8 @@ static int device_add_text(struct api *api, struct text_args *t, bool has_id, bo
         if (dp && dp->type == QDEV_PROP_DRIVE)
             drive = *(char **)((char *)opts + dp->offset);
     }
-    r = machine_add_device(m, bus, (uint8_t)place.devfn, d, drv, opts, t->v, t->n, drive);
+    r = machine_add_device(m, bus, (uint8_t)place.devfn, d, drv, opts, t->v,
+                           t->n_recorded ? t->n_recorded : t->n, drive);
     if (r < 0) {
         if (r == -ENOSPC)
             error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_LIMIT,
@@ -387,6 +389,8 @@ int api_device_add_full(struct api *api, json_t *args, bool dry_run, char bdf[13
     r = json_to_text(args, &t, &has_id);
     if (r == 0)
         r = device_add_text(api, &t, has_id, api->m->started, dry_run, &md, &bus, &devfn, err);
+    if (r == 0 && !dry_run)
+        r = api_persist(api, err); /* on disk before the reply (on failure the device stays) */
     if (r == 0) {
         if (dry_run)
             pci_bdf_format(bdf, 0, pci_bus_num(bus), (uint8_t)devfn);
@@ -410,6 +414,21 @@ int api_cmd_device_add(struct api *api, json_t *args, json_t **ret, struct error
     text_args_free(&t);
     if (r == 0)
         *ret = json_object();
+    return r;
+}
+
+int api_device_add_props(struct api *api, const struct machine_prop *props, size_t n,
+                         size_t n_recorded, bool hotplug, struct error *err)
+{
+    struct text_args t = {.n_recorded = n_recorded};
+    int r = 0;
+
+    for (size_t i = 0; i < n && r == 0; i++)
+        r = text_args_push(&t, props[i].name, props[i].value);
+    if (r == 0)
+        r = device_add_text(api, &t, text_args_get(&t, "id") != NULL, hotplug, false, NULL, NULL,
+                            NULL, err);
+    text_args_free(&t);
     return r;
 }
 

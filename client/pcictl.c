@@ -64,6 +64,11 @@ void pcictl_usage(FILE *f)
           "  caps ID|BDF                   list a device's PCI capabilities\n"
           "  config ID|BDF                 dump a device's config space (lspci -xxx format)\n"
           "  qmp COMMAND [JSON-ARGS]       run a QMP command and print its reply\n"
+          "  machine dump                  print the machine description (JSON; pcid\n"
+          "                                --machine-description FILE starts from it)\n"
+          "  state save NAME               save every device's state as snapshot NAME\n"
+          "  state load NAME               load snapshot NAME (all or nothing)\n"
+          "  state list                    list the snapshots\n"
           "  help                          show this help\n"
           "\n"
           "Options:\n"
@@ -87,8 +92,9 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"info", cmd_info}, {"slots", cmd_slots}, {"devices", cmd_devices}, {"add", cmd_add},
-    {"del", cmd_del},   {"caps", cmd_caps},   {"config", cmd_config},   {"qmp", cmd_qmp},
+    {"info", cmd_info},       {"slots", cmd_slots}, {"devices", cmd_devices}, {"add", cmd_add},
+    {"del", cmd_del},         {"caps", cmd_caps},   {"config", cmd_config},   {"qmp", cmd_qmp},
+    {"machine", cmd_machine}, {"state", cmd_state},
 };
 
 static void pcictl_done(struct pcictl *ctl)

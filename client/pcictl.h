@@ -173,5 +173,8 @@ int cmd_caps(struct pcictl *ctl, int argc, char **argv);
 int cmd_config(struct pcictl *ctl, int argc, char **argv);
 int cmd_devices(struct pcictl *ctl, int argc, char **argv);
 int cmd_qmp(struct pcictl *ctl, int argc, char **argv);
+/* state.c */
+int cmd_machine(struct pcictl *ctl, int argc, char **argv);
+int cmd_state(struct pcictl *ctl, int argc, char **argv);
 
 #endif

@@ -28,6 +28,10 @@ struct pcid_options {
     unsigned eject_delay_ms;  /* the cooperative guest's delay before an eject */
     const char *firmware_log; /* --firmware-log PATH, or NULL */
     unsigned vcpus;
+    /* Persistence (daemon/state/state.h). */
+    const char *state_dir;           /* --state-dir DIR, or NULL */
+    int no_state;                    /* --no-state */
+    const char *machine_description; /* --machine-description FILE, or NULL */
 };
 
 /*

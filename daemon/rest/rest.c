@@ -78,6 +78,8 @@ static unsigned status_for(const struct error *err)
         return MHD_HTTP_CONFLICT;
     case ERROR_KIND_INTERNAL:
         return MHD_HTTP_INTERNAL_SERVER_ERROR;
+    case ERROR_KIND_NOT_FOUND:
+        return MHD_HTTP_NOT_FOUND;
     case ERROR_KIND_INVALID:
     default:
         return MHD_HTTP_BAD_REQUEST;
@@ -303,6 +305,23 @@ static enum MHD_Result route(struct rest_server *s, struct MHD_Connection *c, co
             json_object_set(reply, "id", json_object_get(body, "id"));
         json_decref(body);
         return send_json(c, MHD_HTTP_OK, reply);
+    }
+    if (streq(url, "/v1/machine/description"))
+        return get ? run(s, c, "query-machine-description", NULL)
+                   : method_not_allowed(c, method, "GET, HEAD");
+    if (streq(url, "/v1/state"))
+        return get ? run(s, c, "query-state-snapshots", NULL)
+                   : method_not_allowed(c, method, "GET, HEAD");
+    if (streq(url, "/v1/state/save") || streq(url, "/v1/state/load")) {
+        enum MHD_Result res = MHD_NO;
+        json_t *body;
+
+        if (!streq(method, "POST"))
+            return method_not_allowed(c, method, "POST");
+        body = parse_body(c, rq, &res);
+        if (!body)
+            return res;
+        return run(s, c, streq(url, "/v1/state/save") ? "state-save" : "state-load", body);
     }
     if (streq(url, "/v1/devices")) {
         if (get)

@@ -4,10 +4,13 @@
  * socket), routes under /v1 that call the command layer, JSON bodies, errors always as
  * {"error": {"class", "desc"}} (never HTML).
  *
- * Status codes: 200/201/202 success; 400 bad input (GenericError); 404 unknown device, command
- * or route; 405 method not allowed (with Allow); 409 conflict (occupied slot, duplicate id,
- * pending unplug, limit); 413 body over REST_MAX_BODY; 415 POST body not application/json;
- * 500 internal.
+ * Status codes: 200/201/202 success; 400 bad input (GenericError); 404 unknown device, command,
+ * route or snapshot; 405 method not allowed (with Allow); 409 conflict (occupied slot, duplicate
+ * id, pending unplug, limit, a snapshot that does not fit the machine); 413 body over
+ * REST_MAX_BODY; 415 POST body not application/json; 500 internal (a change not saved).
+ *
+ * Persistence routes: GET /v1/machine/description (query-machine-description), GET /v1/state
+ * (query-state-snapshots), POST /v1/state/save and /v1/state/load with {"name": NAME}.
  *
  * Threads: requests run on libmicrohttpd's threads and take the control lock through
  * api_execute(); nothing here touches the machine directly.
