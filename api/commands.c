@@ -42,6 +42,7 @@ static const struct api_command commands[] = {
     {"human-monitor-command", api_cmd_hmp},
     {"qmp_capabilities", cmd_qmp_capabilities, true},
     {"query-commands", cmd_query_commands, true},
+    {"query-machine-description", api_cmd_query_machine_description},
     {"query-machines", cmd_query_machines, true},
     {"query-named-block-nodes", api_cmd_query_block_nodes},
     {"query-pci", api_cmd_query_pci},
@@ -51,8 +52,11 @@ static const struct api_command commands[] = {
     {"query-pci-machine", api_cmd_query_pci_machine},
     {"query-pci-slots", api_cmd_query_pci_slots},
     {"query-qmp-schema", cmd_query_qmp_schema, true},
+    {"query-state-snapshots", api_cmd_query_state_snapshots},
     {"query-status", cmd_query_status, true},
     {"query-version", cmd_query_version, true},
+    {"state-load", api_cmd_state_load},
+    {"state-save", api_cmd_state_save},
     {"system_reset", cmd_system_reset},
 };
 
@@ -217,6 +221,7 @@ int api_call(struct api *api, const char *name, json_t *args, struct api_call *c
     const struct api_command *c = find_command(name);
     const struct api_schema_command *sc = c ? api_schema_command_find(name) : NULL;
     bool lock = c && (!c->no_lock || call);
+    uint64_t gen = 0;
     int r;
 
     *ret = NULL;
@@ -234,8 +239,10 @@ int api_call(struct api *api, const char *name, json_t *args, struct api_call *c
         if (r < 0)
             goto out;
     }
-    if (lock)
+    if (lock) {
         machine_lock(api->m);
+        gen = api->m->config_gen;
+    }
     if (call) {
         call->event_seq = api_events_last_id(api);
         if (call->precondition &&
@@ -254,6 +261,16 @@ int api_call(struct api *api, const char *name, json_t *args, struct api_call *c
     if (call) {
         api->call = NULL;
         call->generation = api->m->generation;
+    }
+    /* What the command changed is on disk before it returns success. A removal completed on
+     * the way in saved itself before its DEVICE_DELETED, a failed command or a dry run changed
+     * nothing; a save that failed earlier is retried here and, failing again, only logged. */
+    if (lock && r >= 0 && api->m->config_gen != gen && api_persist(api, err) < 0) {
+        json_decref(*ret);
+        *ret = NULL;
+        r = -EIO;
+    } else if (lock) {
+        machine_persist(api->m, NULL);
     }
     if (lock)
         machine_unlock(api->m);
@@ -281,6 +298,29 @@ out:
 int api_execute(struct api *api, const char *name, json_t *args, json_t **ret, struct error *err)
 {
     return api_call(api, name, args, NULL, ret, err);
+}
+
+int api_persist(struct api *api, struct error *err)
+{
+    struct error e = {0};
+    int r = machine_persist(api->m, &e);
+
+    if (r < 0)
+        error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL,
+                   "the change was made but not saved: %s (it is saved with the next change)",
+                   e.desc);
+    return r;
+}
+
+int api_set_state_dir(struct api *api, const char *dir)
+{
+    char *d = dir ? strdup(dir) : NULL;
+
+    if (dir && !d)
+        return -ENOMEM;
+    free(api->state_dir);
+    api->state_dir = d;
+    return 0;
 }
 
 void api_start(struct api *api)
@@ -424,6 +464,7 @@ void api_free(struct api *api)
     api_events_fini(&api->events);
     pthread_mutex_destroy(&api->listeners_lock);
     pthread_mutex_destroy(&api->stats_lock);
+    free(api->state_dir);
     free(api);
 }
 

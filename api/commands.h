@@ -4,9 +4,11 @@
  * defined once, by name, with QMP's argument rules and error classes.
  *
  * api_execute() validates arguments against the command's schema (missing, unexpected, wrong
- * type — QEMU's messages), takes the control lock, runs the handler against the machine, and
- * returns the QMP `return` value or fills `err`. It is safe from any thread (QMP runs it on the
- * control thread, REST on libmicrohttpd's threads). Handlers never wait for a vCPU.
+ * type — QEMU's messages), takes the control lock, runs the handler against the machine, saves
+ * the machine description if the command changed it (machine_persist(), still under the lock:
+ * on disk before the reply; a failed save fails the command with "the change was made but not
+ * saved"), and returns the QMP `return` value or fills `err`. It is safe from any thread (QMP runs
+ * it on the control thread, REST on libmicrohttpd's threads). Handlers never wait for a vCPU.
  *
  * Events (RESET, DEVICE_DELETED, DEVICE_UNPLUG_GUEST_ERROR, PCI_DEVICE_ADDED) are built here
  * as QMP event objects and handed to every registered listener; a listener must only queue them
@@ -79,6 +81,23 @@ bool api_has_command(const char *name);
 int api_device_add_spec(struct api *api, const char *spec, bool hotplug, struct error *err);
 
 /*
+ * api_device_add_props() - device_add from `n` text name/value pairs, as QEMU's device_add sees
+ * them ("driver", "id", "bus", "addr" and the properties); the machine restore uses it. Only
+ * the first `n_recorded` (1..n) are kept as the properties the user gave (query-pci-devices,
+ * the machine description); the rest pin values the user left to pcid (an address, a MAC).
+ * Call with the control lock held. Returns 0 or -errno with `err` set.
+ */
+int api_device_add_props(struct api *api, const struct machine_prop *props, size_t n,
+                         size_t n_recorded, bool hotplug, struct error *err);
+
+/*
+ * api_set_state_dir() - where state-save and state-load keep snapshots (`dir`/snapshots);
+ * NULL (the default) makes them refuse: pcid runs without a state directory. Copied. Before
+ * the front doors open. Returns 0 or -ENOMEM.
+ */
+int api_set_state_dir(struct api *api, const char *dir);
+
+/*
  * api_blockdev_add_spec() - blockdev-add from QEMU -blockdev text
  * "driver=null-co,node-name=NAME[,size=SIZE][,read-zeroes=on]" (SIZE may end in K, M, G, T).
  */
@@ -118,7 +137,9 @@ struct api_call {
  * api_call() - api_execute() with `call` (may be NULL): the precondition is checked and the
  * outputs filled while the control lock is held, so what they say is what the command saw.
  * Commands that normally run without the lock take it when `call` is given.
- * Returns 0, -ESTALE when the precondition failed (`err` says why), or api_execute()'s errors.
+ * Returns 0, -ESTALE when the precondition failed (`err` says why; nothing ran, nothing was
+ * saved), or api_execute()'s errors. A dry run changes nothing the description records, so
+ * nothing is saved for it either.
  */
 int api_call(struct api *api, const char *name, json_t *args, struct api_call *call, json_t **ret,
              struct error *err);

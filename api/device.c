@@ -21,6 +21,7 @@
 struct text_args {
     struct machine_prop *v;
     size_t n;
+    size_t n_recorded; /* the first n_recorded are kept as given; 0 = all (see below) */
 };
 
 static void text_args_free(struct text_args *t)
@@ -354,7 +355,8 @@ static int device_add_text(struct api *api, struct text_args *t, bool has_id, bo
         if (dp && dp->type == QDEV_PROP_DRIVE)
             drive = *(char **)((char *)opts + dp->offset);
     }
-    r = machine_add_device(m, bus, (uint8_t)place.devfn, d, drv, opts, t->v, t->n, drive);
+    r = machine_add_device(m, bus, (uint8_t)place.devfn, d, drv, opts, t->v,
+                           t->n_recorded ? t->n_recorded : t->n, drive);
     if (r < 0) {
         if (r == -ENOSPC)
             error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_LIMIT,
@@ -401,6 +403,21 @@ int api_cmd_device_add(struct api *api, json_t *args, json_t **ret, struct error
         api_metrics_hot_add(api, api_now_ns() - t0);
     *ret = json_object();
     return 0;
+}
+
+int api_device_add_props(struct api *api, const struct machine_prop *props, size_t n,
+                         size_t n_recorded, bool hotplug, struct error *err)
+{
+    struct text_args t = {.n_recorded = n_recorded};
+    int r = 0;
+
+    for (size_t i = 0; i < n && r == 0; i++)
+        r = text_args_push(&t, props[i].name, props[i].value);
+    if (r == 0)
+        r = device_add_text(api, &t, text_args_get(&t, "id") != NULL, hotplug, false, NULL, NULL,
+                            NULL, err);
+    text_args_free(&t);
+    return r;
 }
 
 static int push_opt(void *opaque, const char *key, const char *value)

@@ -68,6 +68,7 @@ struct api {
     struct api_call *call; /* under the control lock: the running api_call()'s details */
     struct api_events events;
     struct api_metrics metrics;
+    char *state_dir; /* where snapshots live; NULL: pcid runs without a state directory */
 };
 
 typedef int (*api_handler_fn)(struct api *api, json_t *args, json_t **ret, struct error *err);
@@ -91,6 +92,20 @@ int api_cmd_query_block_nodes(struct api *api, json_t *args, json_t **ret, struc
 int api_cmd_device_list_properties(struct api *api, json_t *args, json_t **ret, struct error *err);
 /* Find a device by "id" or "bdf" argument (query-pci-capabilities and friends). */
 struct machine_dev *api_find_by_id_or_bdf(struct api *api, json_t *args, struct error *err);
+
+/* state.c: machine description and device-state snapshots */
+int api_cmd_query_machine_description(struct api *api, json_t *args, json_t **ret,
+                                      struct error *err);
+int api_cmd_state_save(struct api *api, json_t *args, json_t **ret, struct error *err);
+int api_cmd_state_load(struct api *api, json_t *args, json_t **ret, struct error *err);
+int api_cmd_query_state_snapshots(struct api *api, json_t *args, json_t **ret, struct error *err);
+
+/*
+ * api_persist() - save the machine description if a command changed it (machine_persist);
+ * on failure `err` says the change was made but not saved. Control lock held. Returns 0 or
+ * -errno.
+ */
+int api_persist(struct api *api, struct error *err);
 
 /* hmp.c */
 int api_cmd_hmp(struct api *api, json_t *args, json_t **ret, struct error *err);

@@ -175,23 +175,32 @@ int api_cmd_blockdev_add(struct api *api, json_t *args, json_t **ret, struct err
     json_t *size = json_object_get(args, "size");
     json_t *lat = json_object_get(args, "latency-ns");
 
+    int r;
+
     (void)ret;
     if (size && json_integer_value(size) < 0)
         return error_invalid(err, "Parameter 'size' expects uint64");
     if (lat && json_integer_value(lat) < 0)
         return error_invalid(err, "Parameter 'latency-ns' expects uint64");
-    return backend_add(&api->m->backends, json_string_value(json_object_get(args, "driver")),
-                       json_string_value(json_object_get(args, "node-name")),
-                       size ? (uint64_t)json_integer_value(size) : 0,
-                       json_is_true(json_object_get(args, "read-zeroes")),
-                       lat ? (uint64_t)json_integer_value(lat) : 0, err);
+    r = backend_add(&api->m->backends, json_string_value(json_object_get(args, "driver")),
+                    json_string_value(json_object_get(args, "node-name")),
+                    size ? (uint64_t)json_integer_value(size) : 0,
+                    json_is_true(json_object_get(args, "read-zeroes")),
+                    lat ? (uint64_t)json_integer_value(lat) : 0, err);
+    if (r == 0)
+        api->m->config_gen++; /* the host side of the description changed */
+    return r;
 }
 
 int api_cmd_blockdev_del(struct api *api, json_t *args, json_t **ret, struct error *err)
 {
+    int r;
+
     (void)ret;
-    return backend_del(&api->m->backends, json_string_value(json_object_get(args, "node-name")),
-                       err);
+    r = backend_del(&api->m->backends, json_string_value(json_object_get(args, "node-name")), err);
+    if (r == 0)
+        api->m->config_gen++;
+    return r;
 }
 
 int api_cmd_query_block_nodes(struct api *api, json_t *args, json_t **ret, struct error *err)

@@ -481,10 +481,17 @@ static int print_machine(const json_t *m)
 int cmd_machine(struct pcictl *ctl, int argc, char **argv)
 {
     _cleanup_(json_decrefp) json_t *m = NULL;
-    int e = cmd_simple_args(ctl, argc, argv, 0, 0);
+    int e = cmd_simple_args(ctl, argc, argv, 0, 1);
 
     if (e <= 0)
         return e;
+    if (e < argc) {
+        if (strcmp(argv[e], "dump"))
+            return pcictl_usage_err("machine: unknown subcommand '%s'; only 'machine dump' is "
+                                    "known",
+                                    argv[e]);
+        return cmd_machine_dump(ctl);
+    }
     e = cmd_request(ctl, "GET", "/v1/machine", NULL, NULL, &m);
     if (e < 0)
         return e;

@@ -56,6 +56,8 @@ void pcictl_usage(FILE *f)
           "\n"
           "Commands:\n"
           "  machine                       show the machine: type, generation, buses\n"
+          "  machine dump                  print the machine description (JSON; pcid\n"
+          "                                --machine-description FILE starts from it)\n"
           "  info pci                      show the PCI buses as QEMU's 'info pci' does\n"
           "  slots [--free] [--bus NAME]   list the slots of each bus and what is in them\n"
           "  devices                       list the PCI devices\n"
@@ -72,6 +74,9 @@ void pcictl_usage(FILE *f)
           "  monitor                       QEMU's human monitor: an interactive prompt with\n"
           "                                history and completion (or lines from stdin)\n"
           "  qmp COMMAND [JSON-ARGS]       run a QMP command and print its reply\n"
+          "  state save NAME               save every device's state as snapshot NAME\n"
+          "  state load NAME               load snapshot NAME (all or nothing)\n"
+          "  state list                    list the snapshots\n"
           "  help                          show this help\n"
           "\n"
           "Options:\n"
@@ -100,6 +105,7 @@ static const struct command commands[] = {
     {"devices", cmd_devices}, {"add", cmd_add},         {"del", cmd_del},
     {"caps", cmd_caps},       {"config", cmd_config},   {"lspci", cmd_lspci},
     {"events", cmd_events},   {"monitor", cmd_monitor}, {"qmp", cmd_qmp},
+    {"state", cmd_state},
 };
 
 static void pcictl_done(struct pcictl *ctl)

@@ -195,5 +195,10 @@ int cmd_machine(struct pcictl *ctl, int argc, char **argv);
 int cmd_lspci(struct pcictl *ctl, int argc, char **argv);
 int cmd_events(struct pcictl *ctl, int argc, char **argv);
 int cmd_monitor(struct pcictl *ctl, int argc, char **argv);
+/* state.c */
+int cmd_state(struct pcictl *ctl, int argc, char **argv);
+/* cmd_machine_dump() - `machine dump`: print the machine description (GET /v1/machine/description)
+ * as JSON. Returns 0 or cmd_request()'s -errno. */
+int cmd_machine_dump(struct pcictl *ctl);
 
 #endif

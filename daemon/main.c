@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * main.c — pcid's entry point: it only orchestrates. Parse options, build the machine, the
- * command layer and the vCPUs, cold-plug backends and devices, open the sockets, run the control
- * loop until SIGTERM, tear down in reverse.
+ * main.c — pcid's entry point: it only orchestrates. Parse options, read the state directory,
+ * build the machine, the command layer and the vCPUs, restore (or cold-plug) backends and
+ * devices, open the sockets, run the control loop until SIGTERM, tear down in reverse.
  * Exit status: 0 after a clean stop, 1 on a runtime failure, 2 for bad usage, 78 (EX_CONFIG)
- * for a configuration that cannot start (unknown machine, bad --device, socket in use).
+ * for a configuration that cannot start (unknown machine, bad --device, socket in use, a
+ * damaged or newer machine description).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,34 +13,12 @@
 
 #include "../api/commands.h"
 #include "servers.h"
+#include "state/state.h"
 #include "vcpu/guest.h"
 #include "vcpu/vcpu.h"
 
 #define EXIT_USAGE  2
 #define EXIT_CONFIG 78
-
-static int cold_plug(struct api *api, const struct pcid_options *o)
-{
-    struct error err = {0};
-    for (size_t i = 0; i < o->blockdevs.n; i++) {
-        if (api_blockdev_add_spec(api, o->blockdevs.v[i], &err) < 0) {
-            fprintf(stderr, "pcid: --blockdev %s: %s\n", o->blockdevs.v[i], err.desc);
-            return -1;
-        }
-    }
-    for (size_t i = 0; i < o->devices.n; i++) {
-        int r;
-
-        machine_lock(api_machine(api));
-        r = api_device_add_spec(api, o->devices.v[i], false, &err);
-        machine_unlock(api_machine(api));
-        if (r < 0) {
-            fprintf(stderr, "pcid: --device %s: %s\n", o->devices.v[i], err.desc);
-            return -1;
-        }
-    }
-    return 0;
-}
 
 int main(int argc, char **argv)
 {
@@ -50,6 +29,7 @@ int main(int argc, char **argv)
     struct vcpus *vs = NULL;
     struct guest *guest = NULL;
     struct servers sv = {0};
+    struct state *st = NULL;
     struct error err = {0};
     char why[512];
     int r, status = EXIT_CONFIG;
@@ -69,7 +49,12 @@ int main(int argc, char **argv)
         status = EXIT_FAILURE;
         goto out;
     }
-    if (machine_new(o.machine, &m, &err) < 0) {
+    if (state_open(&(struct state_config){.dir = o.state_dir,
+                                          .none = o.no_state,
+                                          .description = o.machine_description,
+                                          .machine = o.machine},
+                   &st, &err) < 0 ||
+        machine_new(state_machine_type(st), &m, &err) < 0) {
         fprintf(stderr, "pcid: %s\n", err.desc);
         goto out;
     }
@@ -91,9 +76,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "pcid: --firmware-log %s: %s\n", o.firmware_log, strerror(-r));
         goto out;
     }
-    if (cold_plug(api, &o) < 0)
+    if (state_restore(st, api, o.blockdevs.v, o.blockdevs.n, o.devices.v, o.devices.n, &err) < 0) {
+        fprintf(stderr, "pcid: %s\n", err.desc);
         goto out;
+    }
     api_start(api);
+    if (state_attach(st, api, &err) < 0) { /* the state directory cannot be written */
+        fprintf(stderr, "pcid: %s\n", err.desc);
+        status = EXIT_FAILURE;
+        goto out;
+    }
     if (vcpus_start(vs) < 0)
         goto out;
     /* The guest's firmware runs before any socket opens: clients see a booted machine. */
@@ -117,6 +109,7 @@ out:
     servers_close_access(&sv);
     control_free(ctl);
     api_free(api);
+    state_free(st);
     machine_free(m);
     options_free(&o);
     return status;

@@ -39,6 +39,13 @@ static const char usage[] =
     "  --firmware-log PATH     write the firmware's SeaBIOS-style log to PATH\n"
     "  --vcpus N               vCPU threads serving guest accesses (default 2)\n"
     "  --access unix:PATH      serve guest accesses (QEMU's qtest protocol) on a socket\n"
+    "  --state-dir DIR         keep the machine description and snapshots in DIR\n"
+    "                          ($STATE_DIRECTORY wins; default /var/lib/pcid as root, else\n"
+    "                          $XDG_STATE_HOME/pcid or ~/.local/state/pcid)\n"
+    "  --no-state              run without a state directory: nothing is saved\n"
+    "  --machine-description FILE\n"
+    "                          build the machine from FILE (a machine.json) instead of the\n"
+    "                          saved description or --device\n"
     "  -h, --help              show this help\n"
     "  --version               show the version\n\n"
     "Default sockets: RUNDIR/qmp.sock, RUNDIR/rest.sock and tcp:127.0.0.1:8086, where RUNDIR\n"
@@ -118,7 +125,10 @@ int options_parse(int argc, char **argv, struct pcid_options *o)
         OPT_ACCESS,
         OPT_EJECT_DELAY,
         OPT_FIRMWARE_LOG,
-        OPT_REFUSE_UNPLUG
+        OPT_REFUSE_UNPLUG,
+        OPT_STATE_DIR,
+        OPT_NO_STATE,
+        OPT_MACHINE_DESCRIPTION,
     };
     static const struct option longopts[] = {
         {"machine", required_argument, NULL, OPT_MACHINE},
@@ -132,6 +142,9 @@ int options_parse(int argc, char **argv, struct pcid_options *o)
         {"eject-delay", required_argument, NULL, OPT_EJECT_DELAY},
         {"firmware-log", required_argument, NULL, OPT_FIRMWARE_LOG},
         {"guest-refuse-unplug", required_argument, NULL, OPT_REFUSE_UNPLUG},
+        {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+        {"no-state", no_argument, NULL, OPT_NO_STATE},
+        {"machine-description", required_argument, NULL, OPT_MACHINE_DESCRIPTION},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION},
         {0},
@@ -189,6 +202,17 @@ int options_parse(int argc, char **argv, struct pcid_options *o)
                            "commas, not '%s'",
                            optarg);
             break;
+        case OPT_STATE_DIR:
+            if (!*optarg)
+                return bad("--state-dir takes a directory%s", "");
+            o->state_dir = optarg;
+            break;
+        case OPT_NO_STATE:
+            o->no_state = 1;
+            break;
+        case OPT_MACHINE_DESCRIPTION:
+            o->machine_description = optarg;
+            break;
         case OPT_VCPUS: {
             char *end;
             unsigned long n = strtoul(optarg, &end, 10);
@@ -211,6 +235,8 @@ int options_parse(int argc, char **argv, struct pcid_options *o)
         return r;
     if (optind < argc)
         return bad("unexpected argument '%s'", argv[optind]);
+    if (o->no_state && o->state_dir)
+        return bad("--no-state and --state-dir %s exclude each other", o->state_dir);
     return 0;
 }
 

@@ -30,6 +30,10 @@ struct pcid_options {
     const char *firmware_log; /* --firmware-log PATH, or NULL */
     uint32_t refuse_unplug;   /* --guest-refuse-unplug: slots of bus 0 the guest will not eject */
     unsigned vcpus;
+    /* Persistence (daemon/state/state.h). */
+    const char *state_dir;           /* --state-dir DIR, or NULL */
+    int no_state;                    /* --no-state */
+    const char *machine_description; /* --machine-description FILE, or NULL */
 };
 
 /*

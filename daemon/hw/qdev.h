@@ -109,6 +109,13 @@ struct qdev_driver {
      */
     int (*realize)(const struct qdev_driver *drv, const void *opts, const struct qdev_env *env,
                    struct pci_device **ret, struct error *err);
+    /*
+     * The value property `name` took on device `d` when the user left it unset and the model
+     * chose it (a NIC's MAC), as the property's text in `buf` (`len` bytes), so a machine
+     * description can pin it (daemon/state/description.c). Returns 0, or -ENOENT for a
+     * property the model does not choose. May be NULL. Control plane.
+     */
+    int (*effective_prop)(const struct pci_device *d, const char *name, char *buf, size_t len);
 };
 
 /* The drivers pcid models (each defined by its model's file). */

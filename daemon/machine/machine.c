@@ -241,6 +241,7 @@ int machine_add_device(struct machine *m, struct pci_bus *bus, uint8_t devfn, st
     d->hotplugged = m->started;
     append(m, md);
     m->generation++;
+    m->config_gen++;
     if (m->plat && m->plat->topology_changed)
         m->plat->topology_changed(m->plat_opaque);
     if (d->hotplugged && m->type->hotplug_plug)
@@ -281,12 +282,21 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void remove_one(struct machine *m, struct machine_dev *md)
+/* What a removal leaves to report once the description no longer has the device. */
+struct removed {
+    char *id, *path;
+    bool virtio_backend;
+    uint64_t pending_ns; /* since its removal was requested; 0: nobody asked */
+};
+
+static void remove_one(struct machine *m, struct machine_dev *md, struct removed *out)
 {
-    char *path = md->path;
-    char *id = md->pci->id ? strdup(md->pci->id) : NULL;
     uint64_t requested = md->unplug_requested_ns;
 
+    *out = (struct removed){.path = md->path,
+                            .id = md->pci->id ? strdup(md->pci->id) : NULL,
+                            .virtio_backend = md->virtio_backend,
+                            .pending_ns = requested ? MAX(now_ns() - requested, (uint64_t)1) : 0};
     unlink_dev(m, md);
     pci_bus_detach(md->pci);
     pci_dev_unrealize(md->pci);
@@ -294,6 +304,7 @@ static void remove_one(struct machine *m, struct machine_dev *md)
         backend_release(&m->backends, md->drive);
     md->path = NULL;
     m->generation++;
+    m->config_gen++;
     /* vCPUs may still be inside the device: publish the topology without it, then free it
      * after a grace period. */
     if (m->plat && m->plat->topology_changed)
@@ -302,20 +313,31 @@ static void remove_one(struct machine *m, struct machine_dev *md)
         m->plat->defer_free(m->plat_opaque, mdev_free_cb, md);
     else
         mdev_free(md);
+}
 
+static void report_removed(struct machine *m, struct removed *r)
+{
     if (m->events.device_removed)
-        m->events.device_removed(m->events.opaque,
-                                 requested ? MAX(now_ns() - requested, (uint64_t)1) : 0);
-    if (m->events.device_deleted && path)
-        m->events.device_deleted(m->events.opaque, id, path);
-    free(id);
-    free(path);
+        m->events.device_removed(m->events.opaque, r->pending_ns);
+    if (r->virtio_backend && r->path && m->events.device_deleted) {
+        char *child = NULL;
+
+        if (asprintf(&child, "%s/virtio-backend", r->path) >= 0) {
+            m->events.device_deleted(m->events.opaque, NULL, child);
+            free(child);
+        }
+    }
+    if (m->events.device_deleted && r->path)
+        m->events.device_deleted(m->events.opaque, r->id, r->path);
+    free(r->id);
+    free(r->path);
 }
 
 void machine_eject_slot(struct machine *m, struct pci_bus *bus, unsigned slot)
 {
     struct machine_dev *list[PCI_FUNC_MAX];
-    unsigned n = 0;
+    struct removed gone[PCI_FUNC_MAX];
+    unsigned n = 0, n_gone = 0;
 
     /* Every function of the slot, newest first (QEMU walks its bus's child list, which keeps
      * the most recently added device at the head). */
@@ -323,21 +345,22 @@ void machine_eject_slot(struct machine *m, struct pci_bus *bus, unsigned slot)
         if (md->pci->bus == bus && PCI_SLOT_OF(md->pci->devfn) == slot && n < PCI_FUNC_MAX)
             list[n++] = md;
 
-    while (n--) {
-        struct machine_dev *md = list[n];
-
-        if (md->virtio_backend && m->events.device_deleted) {
-            char *child = NULL;
-            if (asprintf(&child, "%s/virtio-backend", md->path) >= 0) {
-                m->events.device_deleted(m->events.opaque, NULL, child);
-                free(child);
-            }
-        }
-        remove_one(m, md);
-    }
+    while (n--)
+        remove_one(m, list[n], &gone[n_gone++]);
     __atomic_fetch_and(&bus->ejecting, ~(1u << slot), __ATOMIC_RELEASE);
     if (m->type->hotplug_slot_gone)
         m->type->hotplug_slot_gone(m, bus, slot);
+    /* The description drops them before anyone hears they are gone. */
+    machine_persist(m, NULL);
+    for (unsigned i = 0; i < n_gone; i++)
+        report_removed(m, &gone[i]);
+}
+
+int machine_persist(struct machine *m, struct error *err)
+{
+    if (!m->persist.sync)
+        return 0;
+    return m->persist.sync(m->persist.opaque, m, err);
 }
 
 void machine_complete_ejects(struct machine *m)

@@ -72,9 +72,10 @@ struct machine_io {
 #define MACHINE_MAX_IO 8
 
 struct machine_type {
-    const char *name;  /* "pc" */
-    const char *alias; /* NULL or a second name */
-    const char *desc;  /* shown by query-machines */
+    const char *name;    /* "pc" */
+    const char *version; /* guest ABI version of the type ("1.0"), kept in machine descriptions */
+    const char *alias;   /* NULL or a second name */
+    const char *desc;    /* shown by query-machines */
     bool is_default;
     const char *root_bus; /* "pci.0" */
     bool root_express;
@@ -127,6 +128,18 @@ struct machine_events {
     void *opaque;
 };
 
+/*
+ * Persistence of the machine description (daemon/state): sync() writes what changed since the
+ * last call that succeeded. The machine calls it under the control lock after a removal and
+ * before DEVICE_DELETED goes out (with err NULL: the hook reports its own failure); the
+ * command layer calls it before a command that changed the machine returns. Returns 0 or
+ * -errno with `err` set.
+ */
+struct machine_persist {
+    int (*sync)(void *opaque, struct machine *m, struct error *err);
+    void *opaque;
+};
+
 struct machine {
     const struct machine_type *type;
     pthread_mutex_t lock; /* the control lock */
@@ -137,7 +150,10 @@ struct machine {
     unsigned anon_index; /* next peripheral-anon/device[N] */
     struct backend_list backends;
     uint64_t generation; /* bumped by every topology change */
-    bool started;        /* cold-plug phase over: adds are hot-plugs */
+    uint64_t config_gen; /* bumped by every change a machine description records: devices
+                            added or removed, backends added or deleted */
+    struct machine_persist persist;
+    bool started; /* cold-plug phase over: adds are hot-plugs */
     struct machine_events events;
     const struct machine_platform *plat;
     void *plat_opaque;
@@ -167,6 +183,13 @@ void machine_unplug_request(struct machine *m, struct machine_dev *md);
  * function. Nothing happens for a slot without a pending removal. Under the control lock.
  */
 void machine_unplug_refused(struct machine *m, struct pci_bus *bus, unsigned slot);
+
+/*
+ * machine_persist() - save what changed (struct machine_persist) if a hook is set and the
+ * description changed since the last save. Under the control lock. Returns 0 or -errno with
+ * `err` set (err may be NULL).
+ */
+int machine_persist(struct machine *m, struct error *err);
 
 /* machine_irq_set() - drive interrupt line `gsi` through the platform (no-op without one). */
 void machine_irq_set(struct machine *m, unsigned gsi, int level);
@@ -243,8 +266,10 @@ int machine_add_device(struct machine *m, struct pci_bus *bus, uint8_t devfn, st
 /*
  * machine_eject_slot() - the guest (or a reset) ejected slot `slot` of `bus`: every function in
  * it is removed, newest first, whichever function the request named (QEMU's ACPI and PCIe
- * hotplug do the same). Each is detached, its drive released, device_deleted reported (a
- * virtio device's virtio-backend child first, as QEMU), and freed.
+ * hotplug do the same). Each is detached, unrealized, its drive released and freed; then the
+ * description is saved (machine_persist), and only then each is reported: device_removed, then
+ * device_deleted (a virtio device's virtio-backend child first, as QEMU). A removal counts once
+ * DEVICE_DELETED is out, and by then machine.json no longer has the device.
  */
 void machine_eject_slot(struct machine *m, struct pci_bus *bus, unsigned slot);
 

@@ -175,6 +175,7 @@ static void pc_reset(struct machine *m)
 
 const struct machine_type machine_pc = {
     .name = "pc",
+    .version = "1.0",
     .desc = "Standard PC (i440FX + PIIX, 1996)",
     .is_default = true,
     .root_bus = "pci.0",

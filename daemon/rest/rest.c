@@ -153,6 +153,8 @@ static unsigned status_for(const struct error *err)
         return MHD_HTTP_CONFLICT;
     case ERROR_KIND_INTERNAL:
         return MHD_HTTP_INTERNAL_SERVER_ERROR;
+    case ERROR_KIND_NOT_FOUND:
+        return MHD_HTTP_NOT_FOUND;
     case ERROR_KIND_INVALID:
     default:
         return MHD_HTTP_BAD_REQUEST;

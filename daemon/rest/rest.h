@@ -5,10 +5,15 @@
  * {"error": {"class", "desc"}} (never HTML). The routes and their bodies are described by
  * api/schema/openapi.yaml, served as GET /v1/openapi.json; GET /metrics is Prometheus text.
  *
- * Status codes: 200/201/202 success; 400 bad input (GenericError); 404 unknown device, command
- * or route; 405 method not allowed (with Allow); 409 conflict (occupied slot, duplicate id,
- * pending unplug, limit, the guest refused a removal); 412 If-Match does not name the current
- * generation; 413 body over REST_MAX_BODY; 415 POST body not application/json; 500 internal.
+ * Status codes: 200/201/202 success; 400 bad input (GenericError); 404 unknown device, command,
+ * route or snapshot; 405 method not allowed (with Allow); 409 conflict (occupied slot, duplicate
+ * id, pending unplug, limit, the guest refused a removal, a snapshot that does not fit the
+ * machine); 412 If-Match does not name the current generation; 413 body over REST_MAX_BODY;
+ * 415 POST body not application/json; 500 internal (also: a change made but not saved).
+ *
+ * Persistence routes: GET /v1/machine/description (query-machine-description), GET /v1/state
+ * (query-state-snapshots), POST /v1/state/save and /v1/state/load with {"name": NAME}
+ * (If-Match honoured like every POST).
  *
  * Generations: every read of machine state carries ETag: "<generation>", the machine's
  * topology generation at the time of the read (bumped by every add, removal, unplug request

@@ -106,6 +106,11 @@ static enum MHD_Result get_machine(struct rest_ctx *x)
     return read_json(x, "query-pci-machine", NULL);
 }
 
+static enum MHD_Result get_machine_description(struct rest_ctx *x)
+{
+    return read_json(x, "query-machine-description", NULL);
+}
+
 static enum MHD_Result get_pci(struct rest_ctx *x)
 {
     return read_json(x, "query-pci", NULL);
@@ -368,6 +373,38 @@ static enum MHD_Result get_config(struct rest_ctx *x)
     return read_text(x, "query-pci-config", target_args(x->param), "lspci");
 }
 
+static enum MHD_Result get_snapshots(struct rest_ctx *x)
+{
+    return read_json(x, "query-state-snapshots", NULL);
+}
+
+/* POST {"name": NAME}: the body is the command's arguments (the schema checks them). */
+static enum MHD_Result post_snapshot(struct rest_ctx *x, const char *cmd)
+{
+    enum MHD_Result res = MHD_NO;
+    json_t *args = rest_body_json(x, &res), *ret = NULL;
+    struct api_call call = {0};
+    struct error err = {0};
+    int r;
+
+    if (!args)
+        return res;
+    r = rest_command(x, cmd, args, &call, &ret, &err);
+    if (r < 0)
+        return rest_send_api_error(x, r, &err, &call);
+    return rest_send_json(x, MHD_HTTP_OK, ret, &call.generation);
+}
+
+static enum MHD_Result post_state_save(struct rest_ctx *x)
+{
+    return post_snapshot(x, "state-save");
+}
+
+static enum MHD_Result post_state_load(struct rest_ctx *x)
+{
+    return post_snapshot(x, "state-load");
+}
+
 static enum MHD_Result post_qmp(struct rest_ctx *x)
 {
     enum MHD_Result res = MHD_NO;
@@ -406,6 +443,7 @@ static enum MHD_Result post_qmp(struct rest_ctx *x)
 static const struct rest_route routes[] = {
     {"/v1/openapi.json", .get = get_openapi},
     {"/v1/machine", .get = get_machine},
+    {"/v1/machine/description", .get = get_machine_description},
     {"/v1/pci", .get = get_pci},
     {"/v1/pci/text", .get = get_pci_text},
     {"/v1/slots", .get = get_slots},
@@ -413,6 +451,9 @@ static const struct rest_route routes[] = {
     {"/v1/devices/{id}", .get = get_device, .del = delete_device},
     {"/v1/devices/{id}/capabilities", .get = get_caps},
     {"/v1/devices/{id}/config", .get = get_config},
+    {"/v1/state", .get = get_snapshots},
+    {"/v1/state/save", .post = post_state_save},
+    {"/v1/state/load", .post = post_state_load},
     {"/v1/events", .get = rest_get_events},
     {"/v1/qmp", .post = post_qmp},
     {"/metrics", .get = get_metrics},

@@ -14,6 +14,8 @@ static int kind_errno(enum error_kind kind)
         return -ENOSPC;
     case ERROR_KIND_INTERNAL:
         return -EIO;
+    case ERROR_KIND_NOT_FOUND:
+        return -ENOENT;
     case ERROR_KIND_INVALID:
     default:
         return -EINVAL;

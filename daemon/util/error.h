@@ -27,6 +27,7 @@ enum error_kind {
     ERROR_KIND_CONFLICT,    /* occupied slot, duplicate id, pending unplug, in use */
     ERROR_KIND_LIMIT,       /* a configured limit was reached */
     ERROR_KIND_INTERNAL,    /* pcid failed (I/O error writing state, out of memory) */
+    ERROR_KIND_NOT_FOUND,   /* a named thing (snapshot) does not exist (REST 404) */
 };
 
 #define ERROR_DESC_MAX 512
@@ -42,7 +43,7 @@ struct error {
  * @err: may be NULL (nothing recorded). An error already recorded is kept (the first one is
  *       the cause; later ones are consequences).
  * Returns -EINVAL for ERROR_KIND_INVALID, -EBUSY for CONFLICT, -ENOSPC for LIMIT, -EIO for
- * INTERNAL, so callers can `return error_setf(...)`.
+ * INTERNAL, -ENOENT for NOT_FOUND, so callers can `return error_setf(...)`.
  */
 int error_setf(struct error *err, enum error_class cls, enum error_kind kind, const char *fmt, ...)
     _printf_(4, 5);

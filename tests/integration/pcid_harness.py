@@ -83,8 +83,9 @@ class Qmp:
         self.send_raw(json.dumps(obj) + '\n')
         return self.read_reply()
 
-    def cmd(self, name, **args):
-        req = {'execute': name}
+    def cmd(self, execute, /, **args):
+        """Run `execute` with `args` (any name, 'name' included); its return, or QmpError."""
+        req = {'execute': execute}
         if args:
             req['arguments'] = args
         r = self.cmd_raw(req)
@@ -180,9 +181,16 @@ class SseStream:
 
 
 class Pcid:
-    """A pcid process with private sockets; stopped (SIGTERM) on exit."""
+    """A pcid process with private sockets; stopped (SIGTERM) on exit.
 
-    def __init__(self, args=(), guest='none', env=None):
+    State: by default a private state directory inside the instance's temporary directory
+    (removed on exit), so a test never reads or writes the user's real one. state_dir=PATH uses
+    PATH (for restarts: the test owns and removes it), state_dir=False runs with --no-state.
+    $STATE_DIRECTORY (which would win over --state-dir) is removed from the child's environment
+    unless `env` sets it.
+    """
+
+    def __init__(self, args=(), guest='none', env=None, state_dir=None):
         self.dir = tempfile.mkdtemp(prefix='pcid-test-')
         self.qmp_path = os.path.join(self.dir, 'qmp.sock')
         self.rest_path = os.path.join(self.dir, 'rest.sock')
@@ -190,10 +198,19 @@ class Pcid:
         self.port = free_port()
         self.args = [PCID, '--qmp', 'unix:' + self.qmp_path, '--rest', 'unix:' + self.rest_path,
                      '--rest', 'tcp:127.0.0.1:%d' % self.port,
-                     '--access', 'unix:' + self.access_path] + list(args)
+                     '--access', 'unix:' + self.access_path]
+        if state_dir is False:
+            self.state_dir = None
+            self.args += ['--no-state']
+        else:
+            self.state_dir = state_dir or os.path.join(self.dir, 'state')
+            self.args += ['--state-dir', self.state_dir]
+        self.args += list(args)
         if guest:
             self.args += ['--guest', guest]
-        self.env = dict(os.environ, **(env or {}))
+        self.env = dict(os.environ)
+        self.env.pop('STATE_DIRECTORY', None)
+        self.env.update(env or {})
         self.proc = None
         self.log = None
 

@@ -13,7 +13,11 @@ from pcid_harness import PCID, Pcid, QmpError  # noqa: E402
 
 
 def run(*args):
-    return subprocess.run([PCID] + list(args), capture_output=True, text=True, timeout=30)
+    """pcid run directly (not through the harness): never with the user's state directory."""
+    env = dict(os.environ)
+    env.pop('STATE_DIRECTORY', None)
+    return subprocess.run([PCID, '--no-state'] + list(args), capture_output=True, text=True,
+                          timeout=30, env=env)
 
 
 class CommandLine(unittest.TestCase):

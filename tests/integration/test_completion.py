@@ -46,7 +46,8 @@ class Completion(unittest.TestCase):
         usage = subprocess.run([PCICTL, '--help'], capture_output=True, text=True).stdout
         listed = re.findall(r'^  ([a-z]+)\b', usage.split('Commands:')[1].split('Options:')[0],
                             re.M)
-        self.assertEqual(self.complete(''), sorted(listed))
+        # A command with subcommands has a usage line per form (machine, machine dump).
+        self.assertEqual(self.complete(''), sorted(set(listed)))
         self.assertEqual(self.complete('ev'), ['events'])
         self.assertEqual(self.complete('--j'), ['--json'])
 
@@ -60,6 +61,9 @@ class Completion(unittest.TestCase):
             'machine --': ['--help', '--json'],
             'monitor --': ['--help', '--json'],
             'info ': ['pci'],
+            'machine ': ['dump'],
+            'state ': ['list', 'load', 'save'],
+            'state --': ['--help', '--json'],
         }
         for line, want in cases.items():
             self.assertEqual(self.complete(line), want, line)
@@ -73,11 +77,21 @@ class Completion(unittest.TestCase):
         commands = sorted(c['name'] for c in q.cmd('query-commands'))
         q.close()
         self.assertEqual(self.complete('qmp '), commands)
+        # Snapshot names for `state load` come from `pcictl state list`.
+        q = self.d.qmp()
+        for name in ('snap-1', 'other'):
+            self.assertEqual(q.cmd('state-save', name=name)['name'], name)
+        q.close()
+        self.assertEqual(self.complete('state load sn'), ['snap-1'])
+        self.assertEqual(self.complete('state load '), ['other', 'snap-1'])
+        self.assertEqual(self.complete('state save '), [])
 
     def test_without_daemon(self):
         gone = '/nonexistent/rest.sock'
         self.assertEqual(self.complete('del ', gone), [])
         self.assertIn('query-pci-machine', self.complete('qmp query-pci', gone))
+        self.assertEqual(self.complete('qmp state-', gone), ['state-load', 'state-save'])
+        self.assertEqual(self.complete('state load ', gone), [])
         self.assertEqual(self.complete('add virtio-n', gone), ['virtio-net-pci'])
 
 

@@ -192,6 +192,35 @@ class OpenApi(unittest.TestCase):
         c('DELETE', '/v1/devices/{id}', '/v1/devices/nosuch', want=404)
         c('POST', '/v1/devices', '/v1/devices', {'driver': 'e1000', 'id': 'n1'}, want=201)
         c('DELETE', '/v1/devices/{id}', '/v1/devices/n1?wait=10', want=200)
+        # State: the description, snapshots and their refusals (once blk0's removal, asked
+        # for above, is done: nothing moves in between).
+        deadline = time.time() + 10
+        while self.d.rest('GET', '/v1/devices/blk0')[0] != 404 and time.time() < deadline:
+            time.sleep(0.02)
+        _, desc, _ = c('GET', '/v1/machine/description', '/v1/machine/description', want=200)
+        _, devs, _ = c('GET', '/v1/devices', '/v1/devices', want=200)
+        self.assertEqual(sorted(d['addr'] for d in desc['devices']),
+                         sorted('%02x.%x' % (d['slot'], d['function']) for d in devs
+                                if d['hotpluggable']))
+        _, saved, _ = c('POST', '/v1/state/save', '/v1/state/save', {'name': 'snap'}, want=200)
+        self.assertEqual(saved['devices'], len(devs))
+        c('POST', '/v1/state/save', '/v1/state/save', {'name': 'a/b'}, want=400)
+        c('POST', '/v1/state/save', '/v1/state/save', {}, want=400)
+        c('POST', '/v1/state/save', '/v1/state/save', {'name': 'x'},
+          headers={'If-Match': '"999999"'}, want=412)
+        c('POST', '/v1/state/save', '/v1/state/save', '{}',
+          headers={'Content-Type': 'text/plain'}, want=415)
+        c('POST', '/v1/state/save', '/v1/state/save', 'x' * (1024 * 1024 + 1), want=413)
+        _, snaps, _ = c('GET', '/v1/state', '/v1/state', want=200)
+        self.assertEqual([(x['name'], x['size']) for x in snaps], [('snap', saved['size'])])
+        _, loaded, _ = c('POST', '/v1/state/load', '/v1/state/load', {'name': 'snap'}, want=200)
+        self.assertEqual(loaded, saved)
+        c('POST', '/v1/state/load', '/v1/state/load', {'name': 'nosuch'}, want=404)
+        c('POST', '/v1/state/load', '/v1/state/load', {'name': 1}, want=400)
+        c('POST', '/v1/state/load', '/v1/state/load', {'name': 'snap'},
+          headers={'If-Match': '"999999"'}, want=412)
+        c('POST', '/v1/devices', '/v1/devices', {'driver': 'e1000', 'id': 'late'}, want=201)
+        c('POST', '/v1/state/load', '/v1/state/load', {'name': 'snap'}, want=409)
         # Every operation's success status was seen.
         for path, item in self.doc['paths'].items():
             for method, op in item.items():
@@ -258,6 +287,8 @@ class QmpSchema(unittest.TestCase):
             ('query-pci-capabilities', {'id': 'net0'}),
             ('query-pci-capabilities', {'bdf': '0000:00:00.0'}),
             ('query-pci-config', {'bdf': '0000:00:04.0'}), ('query-pci-machine', {}),
+            ('query-machine-description', {}), ('state-save', {'name': 's1'}),
+            ('query-state-snapshots', {}), ('state-load', {'name': 's1'}),
             ('device_add', {'driver': 'e1000', 'id': 'x'}), ('device_del', {'id': 'x'}),
             ('system_reset', {}),
         ]
@@ -266,6 +297,15 @@ class QmpSchema(unittest.TestCase):
             ret = q.cmd(cmd, **args)
             self.assertEqual(self.s.validate(ret, self.ret_type(cmd)), [], cmd)
             seen.add(cmd)
+        # One value against the machine: the description lists the devices added, where they
+        # are; the snapshot holds every function.
+        desc = q.cmd('query-machine-description')
+        self.assertEqual([(d['driver'], d.get('id'), d['addr']) for d in desc['devices']],
+                         [('virtio-net-pci', 'net0', '03.0'), ('e1000', None, '04.0')])
+        snaps = q.cmd('query-state-snapshots')
+        self.assertEqual([x['name'] for x in snaps], ['s1'])
+        self.assertEqual(q.cmd('state-load', name='s1')['devices'],
+                         len(q.cmd('query-pci-devices')))
         # qmp_capabilities was run by the harness at connect.
         self.assertEqual(seen | {'qmp_capabilities'}, set(self.s.names('command')))
         # The events seen meanwhile (PCI_DEVICE_ADDED, RESET, DEVICE_DELETED) are valid too.

@@ -5,11 +5,15 @@
  * (pending while masked, sent on unmask).
  */
 #include <errno.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "daemon/hw/pci/msix.h"
 #include "daemon/hw/pci/pci.h"
 #include "daemon/hw/pci/pci_bus.h"
 #include "daemon/hw/pci/pci_cap.h"
+#include "daemon/util/error.h"
+#include "daemon/util/sbuf.h"
 #include "tests/unit/unit.h"
 
 #define MSIX_BAR 1
@@ -448,6 +452,77 @@ static void test_notify(void **state)
     }
 }
 
+/* ---- snapshots: msix_state_save / _check / _load --------------------------------------- */
+
+struct state_row {
+    const char *name;
+    size_t at; /* byte of the saved state to set (SIZE_MAX: none) */
+    uint8_t val;
+    long len; /* length change */
+    uint32_t version;
+    const char *want; /* NULL: accepted */
+};
+
+/* 4 vectors: u16 count, 64 bytes of table, 8 bytes of PBA. */
+/* clang-format off */
+static const struct state_row state_rows[] = {
+    {"as saved", SIZE_MAX, 0, 0, 1, NULL},
+    {"vector count", 0, 5, 0, 1, "MSI-X state at byte 0: 5 vectors, the device has 4"},
+    {"short", SIZE_MAX, 0, -1, 1, "MSI-X state is 73 bytes, 74 expected for 4 vectors"},
+    {"long", SIZE_MAX, 0, 1, 1, "MSI-X state is 75 bytes, 74 expected"},
+    {"reserved control bits", 2 + 16 + 12, 0x81, 0, 1,
+     "MSI-X state at byte 30: vector 1 control 0x00000081 has bits other than Mask set"},
+    {"reserved control byte", 2 + 15, 0x01, 0, 1, "vector 0 control 0x01000001"},
+    {"pending past the last vector", 2 + 64, 0x10, 0, 1,
+     "MSI-X state at byte 66: pending bit 4 is past vector 3"},
+    {"newer version", SIZE_MAX, 0, 0, 2, "MSI-X state format version 2 is not supported (1..1)"},
+    {"version 0", SIZE_MAX, 0, 0, 0, "MSI-X state format version 0 is not supported"},
+};
+/* clang-format on */
+
+static void test_state(void **state)
+{
+    struct unit_fix *f = *state;
+    const struct state_row *row = f->row;
+    struct pci_device *a = dev_msix4(f), *b = dev_msix4(f);
+    struct sbuf sa = {0}, sb = {0};
+    struct error err = {0};
+    size_t len;
+
+    /* Vector 2 programmed and unmasked, vector 3 pending (masked). */
+    msix_bar_write(a, MSIX_BAR, 2 * 16, 0xfee01000, 4);
+    msix_bar_write(a, MSIX_BAR, 2 * 16 + 8, 0x4042, 4);
+    msix_bar_write(a, MSIX_BAR, 2 * 16 + 12, 0, 4);
+    a->msix->pba[0] = 0x08;
+    msix_state_save(a, &sa);
+    assert_true(sbuf_ok(&sa));
+    assert_int_equal(sa.len, 2 + 4 * 16 + 8);
+    if (row->at != SIZE_MAX)
+        sa.p[row->at] = row->val;
+    len = (size_t)((long)sa.len + row->len);
+    sbuf_put(&sa, "\0", 1); /* room for "long" */
+    if (!row->want) {
+        assert_int_equal(msix_state_check(b, sa.p, len, row->version, &err), 0);
+        msix_state_load(b, sa.p, len, row->version);
+        msix_state_save(b, &sb);
+        assert_int_equal(sb.len, len);
+        assert_memory_equal(sb.p, sa.p, len);
+        assert_int_equal(msix_bar_read(b, MSIX_BAR, 2 * 16 + 8, 4), 0x4042);
+    } else {
+        uint8_t table[64], pba[8];
+
+        memcpy(table, b->msix->table, sizeof(table));
+        memcpy(pba, b->msix->pba, sizeof(pba));
+        assert_int_equal(msix_state_check(b, sa.p, len, row->version, &err), -EINVAL);
+        if (!strstr(err.desc, row->want))
+            fail_msg("got \"%s\", want \"%s\"", err.desc, row->want);
+        assert_memory_equal(table, b->msix->table, sizeof(table));
+        assert_memory_equal(pba, b->msix->pba, sizeof(pba));
+    }
+    sbuf_free(&sa);
+    sbuf_free(&sb);
+}
+
 int main(void)
 {
     struct unit_suite s = {0};
@@ -458,5 +533,6 @@ int main(void)
     UNIT_ROWS_FIX(&s, table_rows, test_table);
     UNIT_ROWS_FIX(&s, claims_rows, test_claims);
     UNIT_ROWS_FIX(&s, notify_rows, test_notify);
+    UNIT_ROWS_FIX(&s, state_rows, test_state);
     return unit_run(&s, "msix");
 }

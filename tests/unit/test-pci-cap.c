@@ -6,6 +6,7 @@
  * list.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "daemon/hw/pci/pci.h"
 #include "daemon/hw/pci/pci_cap.h"
@@ -551,9 +552,103 @@ static void test_extbody(void **state)
     assert_int_equal(pci_dev_config_read(d, r->off, 1), r->wmask ? before ^ 0xff : before);
 }
 
+/* ---- pci_cap_layout / pci_cap_restore_layout (snapshots) --------------------------------- */
+
+struct span_row {
+    const char *name;
+    uint32_t size;               /* config space */
+    struct cap_step steps[6];    /* built with the script ops above */
+    struct pci_cap_span want[4]; /* the layout, list order */
+    int n;
+};
+
+/* clang-format off */
+static const struct span_row span_rows[] = {
+    {"sizes round up to a dword", PCI_CONFIG_SPACE_SIZE,
+     {ADD(VNDR, 0, 14, 0x40), ADD(MSIX, 0, 12, 0x50)},
+     {{0x50, MSIX, 12, 0, false}, {0x40, VNDR, 16, 0, false}}, 2},
+    {"adjacent capabilities stop at each other", PCI_CONFIG_SPACE_SIZE,
+     {ADD(PM, 0x40, 8, 0x40), ADD(MSI, 0x48, 24, 0x48)},
+     {{0x48, MSI, 24, 0, false}, {0x40, PM, 8, 0, false}}, 2},
+    {"a gap ends a capability", PCI_CONFIG_SPACE_SIZE,
+     {ADD(PM, 0x40, 8, 0x40), ADD(VNDR, 0x80, 4, 0x80)},
+     {{0x80, VNDR, 4, 0, false}, {0x40, PM, 8, 0, false}}, 2},
+    {"extended after standard", PCIE_CONFIG_SPACE_SIZE,
+     {ADD(MSIX, 0, 12, 0x40), XADD(AER, 2, 0x100, 0x48, 0x100), XADD(DSN, 1, 0x148, 12, 0x148)},
+     {{0x40, MSIX, 12, 0, false}, {0x100, AER, 0x48, 2, true}, {0x148, DSN, 12, 1, true}}, 3},
+};
+/* clang-format on */
+
+static void run_steps(struct pci_device *d, const struct cap_step *st)
+{
+    for (; st->op != OP_END; st++) {
+        int ret = st->op == OP_XADD
+                      ? pci_ext_cap_add(d, st->id, st->ver, st->off, st->size)
+                      : pci_cap_add(d, (uint8_t)st->id, (uint8_t)st->off, (uint8_t)st->size);
+
+        assert_int_equal(ret, st->ret);
+    }
+}
+
+static void test_span(void **state)
+{
+    struct unit_fix *f = *state;
+    const struct span_row *row = f->row;
+    struct pci_device *d = dev_new(f, row->size);
+    uint8_t used[PCIE_CONFIG_SPACE_SIZE], wmask[PCIE_CONFIG_SPACE_SIZE];
+    struct pci_cap_span got[8];
+    int n;
+
+    run_steps(d, row->steps);
+    n = pci_cap_layout(d, got, 8);
+    assert_int_equal(n, row->n);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(got[i].offset, row->want[i].offset);
+        assert_int_equal(got[i].id, row->want[i].id);
+        assert_int_equal(got[i].size, row->want[i].size);
+        assert_int_equal(got[i].version, row->want[i].version);
+        assert_int_equal(got[i].extended, row->want[i].extended);
+    }
+    /* The same layout restored changes nothing. */
+    memcpy(used, d->used, d->config_size);
+    memcpy(wmask, d->wmask, d->config_size);
+    pci_cap_restore_layout(d, got, n);
+    assert_memory_equal(used, d->used, d->config_size);
+    assert_memory_equal(wmask, d->wmask, d->config_size);
+}
+
+/* Restoring a layout with one capability fewer frees its bytes as pci_cap_del() would; one
+ * more claims them read-only and checked, as pci_cap_add() would. */
+static void test_restore_layout(void **state)
+{
+    struct unit_fix *f = *state;
+    struct pci_device *d = dev_new(f, PCI_CONFIG_SPACE_SIZE);
+    struct pci_cap_span two[2] = {{0x50, MSIX, 12, 0, false}, {0x40, VNDR, 16, 0, false}};
+
+    assert_int_equal(pci_cap_add(d, VNDR, 0, 16), 0x40);
+    assert_int_equal(pci_cap_add(d, MSIX, 0, 12), 0x50);
+    d->wmask[0x52] = 0xc0; /* a model's writable bits survive when the capability stays */
+    pci_cap_restore_layout(d, &two[1], 1);
+    assert_int_equal(d->used[0x50], 0);
+    assert_int_equal(d->wmask[0x50], 0xff);
+    assert_int_equal(d->cmask[0x50], 0);
+    assert_int_equal(d->used[0x40], 0xff);
+    assert_int_equal(d->wmask[0x40], 0);
+    pci_cap_restore_layout(d, two, 2);
+    assert_int_equal(d->used[0x5b], 0xff);
+    assert_int_equal(d->wmask[0x52], 0);
+    assert_int_equal(d->cmask[0x52], 0xff);
+    assert_int_equal(d->used[0x5c], 0);
+    /* The next first-fit allocation lands after the restored layout. */
+    assert_int_equal(pci_cap_add(d, PM, 0, 8), 0x5c);
+}
+
 int main(void)
 {
     struct unit_suite s = {0};
+    static const struct {
+        const char *name;
+    } one[] = {{"restore"}};
 
     UNIT_ROWS_FIX(&s, alloc_rows, test_script);
     UNIT_ROWS_FIX(&s, del_rows, test_script);
@@ -564,5 +659,7 @@ int main(void)
     UNIT_ROWS_FIX(&s, walk_rows, test_walk);
     UNIT_ROWS_FIX(&s, full_rows, test_full);
     UNIT_ROWS_FIX(&s, extbody_rows, test_extbody);
+    UNIT_ROWS_FIX(&s, span_rows, test_span);
+    UNIT_ROWS_FIX(&s, one, test_restore_layout);
     return unit_run(&s, "pci-cap");
 }

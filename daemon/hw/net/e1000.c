@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,7 +67,22 @@ static const struct pci_dev_class e1000_class = {
     .reset = e1000_pci_reset,
     .unrealize = e1000_pci_unrealize,
     .destroy = e1000_pci_destroy,
+    .state_version = E1000_STATE_VERSION,
+    .state_save = e1000_state_save,
+    .state_check = e1000_state_check,
+    .state_load = e1000_state_load,
 };
+
+/* The MAC the device chose when none was given, so a machine description can pin it. */
+static int e1000_effective_prop(const struct pci_device *d, const char *name, char *buf, size_t len)
+{
+    const uint8_t *m = container_of(d, const struct e1000, pci)->mac;
+
+    if (!streq(name, "mac"))
+        return -ENOENT;
+    snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+    return 0;
+}
 
 static int e1000_realize(const struct qdev_driver *drv, const void *opts,
                          const struct qdev_env *env, struct pci_device **ret, struct error *err)
@@ -125,7 +141,7 @@ static const struct qdev_prop *const e1000_prop_tables[] = {e1000_props};
         .name = _name, .desc = "Intel Gigabit Ethernet", .category = "Network devices",            \
         .prop_tables = e1000_prop_tables, .n_prop_tables = ARRAY_SIZE(e1000_prop_tables),          \
         .opts_size = sizeof(struct e1000_opts), .default_romfile = "efi-e1000.rom",                \
-        .device_id = _id, .realize = e1000_realize,                                                \
+        .device_id = _id, .realize = e1000_realize, .effective_prop = e1000_effective_prop,        \
     }
 
 const struct qdev_driver e1000_driver = E1000_DRIVER("e1000", E1000_DEVICE_ID);

@@ -86,4 +86,17 @@ void e1000_regs_reset(struct e1000 *s);
 /* e1000_regs_free() - release what the register half allocated (the packet buffer). */
 void e1000_regs_free(struct e1000 *s);
 
+/*
+ * Device-state snapshots (pci_dev_class hooks, e1000_state.c): the register file (sparse: the
+ * non-zero registers), the PHY registers, the EEPROM shift state, the mitigation window and
+ * INTA# as the model drives it, and the packet buffer when it exists. Format
+ * E1000_STATE_VERSION, documented in docs/state.md. Threads and errors as struct pci_dev_class
+ * says. The EEPROM image is not saved: it follows from the MAC and device ID at realize.
+ */
+#define E1000_STATE_VERSION 1
+void e1000_state_save(struct pci_device *d, struct sbuf *out);
+int e1000_state_check(const struct pci_device *d, const uint8_t *p, size_t len, uint32_t version,
+                      struct error *err);
+void e1000_state_load(struct pci_device *d, const uint8_t *p, size_t len, uint32_t version);
+
 #endif

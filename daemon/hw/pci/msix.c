@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../util/error.h"
+#include "../../util/sbuf.h"
 #include "pci_bus.h"
 #include "pci_cap.h"
 
@@ -326,3 +328,67 @@ static const struct pci_region_ops msix_exclusive_ops = {
     .read = exclusive_read,
     .write = exclusive_write,
 };
+
+void msix_state_save(const struct pci_device *d, struct sbuf *out)
+{
+    const struct msix *m = d->msix;
+
+    sbuf_u16(out, m->nvectors);
+    sbuf_put(out, m->table, (size_t)m->nvectors * PCI_MSIX_ENTRY_SIZE_BYTES);
+    sbuf_put(out, m->pba, pba_bytes(m->nvectors));
+}
+
+int msix_state_check(const struct pci_device *d, const uint8_t *p, size_t len, uint32_t version,
+                     struct error *err)
+{
+    const struct msix *m = d->msix;
+    size_t tsize, want;
+    uint16_t n;
+
+    if (!m)
+        return error_invalid(err, "MSI-X state for a function without MSI-X");
+    if (version < 1 || version > MSIX_STATE_VERSION)
+        return error_invalid(err, "MSI-X state format version %u is not supported (1..%u)", version,
+                             MSIX_STATE_VERSION);
+    if (len < 2)
+        return error_invalid(err, "MSI-X state of %zu bytes is truncated", len);
+    n = le_get16(p);
+    if (n != m->nvectors)
+        return error_invalid(err, "MSI-X state at byte 0: %u vectors, the device has %u", n,
+                             m->nvectors);
+    tsize = (size_t)n * PCI_MSIX_ENTRY_SIZE_BYTES;
+    want = 2 + tsize + pba_bytes(n);
+    if (len != want)
+        return error_invalid(err, "MSI-X state is %zu bytes, %zu expected for %u vectors", len,
+                             want, n);
+    for (size_t v = 0; v < n; v++) {
+        const uint8_t *ctrl = p + 2 + v * PCI_MSIX_ENTRY_SIZE_BYTES + ENTRY_CTRL;
+
+        if ((ctrl[0] & ~ENTRY_CTRL_MASKBIT) || ctrl[1] || ctrl[2] || ctrl[3])
+            return error_invalid(err,
+                                 "MSI-X state at byte %zu: vector %zu control 0x%08x has bits "
+                                 "other than Mask set",
+                                 (size_t)(ctrl - p), v, le_get32(ctrl));
+    }
+    for (unsigned v = n; v < pba_bytes(n) * 8u; v++) {
+        const uint8_t *pba = p + 2 + tsize;
+
+        if (pba[v / 8] & (1u << (v % 8)))
+            return error_invalid(err, "MSI-X state at byte %zu: pending bit %u is past vector %u",
+                                 2 + tsize + v / 8, v, n - 1);
+    }
+    return 0;
+}
+
+void msix_state_load(struct pci_device *d, const uint8_t *p, size_t len, uint32_t version)
+{
+    struct msix *m = d->msix;
+    size_t tsize = (size_t)m->nvectors * PCI_MSIX_ENTRY_SIZE_BYTES;
+
+    (void)len;
+    (void)version;
+    memcpy(m->table, p + 2, tsize);
+    memcpy(m->pba, p + 2 + tsize, pba_bytes(m->nvectors));
+    load_control(d);
+    flush_pending(d);
+}

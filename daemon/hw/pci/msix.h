@@ -79,6 +79,26 @@ int msix_notify(struct pci_device *d, uint16_t vector);
  * the vector's last user goes away). Out-of-range vectors are ignored. Under the device lock. */
 void msix_clear_pending(struct pci_device *d, uint16_t vector);
 
+/*
+ * Device-state snapshots: the vector table and the PBA (QEMU's msix_save/msix_load). Format
+ * MSIX_STATE_VERSION: u16 vector count, the table (count * 16 bytes), the PBA
+ * ((count + 63) / 64 * 8 bytes), little-endian as the guest reads them.
+ *
+ * msix_state_save() appends that to `out`; caller holds d->lock.
+ * msix_state_check() validates `len` bytes at `p` of format `version` for `d`: the version is
+ * known, the vector count is the device's, the length adds up, each Vector Control holds only
+ * the Mask bit, no pending bit is set past the last vector. Returns 0, or -EINVAL with `err`
+ * naming the byte offset within the section. Changes nothing.
+ * msix_state_load() applies what msix_state_check() accepted, after config space (Message
+ * Control) was loaded: the cached Enable/Function Mask bits follow it, and a pending vector no
+ * longer masked is delivered (QEMU's msix_load). Caller holds d->lock.
+ */
+#define MSIX_STATE_VERSION 1
+void msix_state_save(const struct pci_device *d, struct sbuf *out);
+int msix_state_check(const struct pci_device *d, const uint8_t *p, size_t len, uint32_t version,
+                     struct error *err);
+void msix_state_load(struct pci_device *d, const uint8_t *p, size_t len, uint32_t version);
+
 static inline bool msix_enabled(const struct pci_device *d)
 {
     return d->msix && d->msix->enabled;

@@ -27,6 +27,7 @@
 #include <linux/pci_regs.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../../util/util.h"
@@ -70,6 +71,8 @@
 struct pci_bus;
 struct pci_device;
 struct msix;
+struct sbuf;
+struct error;
 
 /* Guest accesses to a BAR's contents; offsets are relative to the BAR's start. */
 struct pci_region_ops {
@@ -101,6 +104,23 @@ struct pci_dev_class {
     void (*unrealize)(struct pci_device *d);
     /* Frees the model's structure that embeds the pci_device. */
     void (*destroy)(struct pci_device *d);
+
+    /*
+     * Device-state snapshots (daemon/state/snapshot.c). A model with register state beyond
+     * config space, irq_state and MSI-X sets the three hooks and state_version, the format
+     * version of what state_save writes (>= 1; bump it when the layout changes).
+     * state_save: append the register state to `out`. Caller holds d->lock.
+     * state_check: would `len` bytes at `p`, written by state_save in format `version`
+     *   (1..state_version), load into `d`? Changes nothing. Returns 0, or -EINVAL with `err`
+     *   naming the byte offset in the register state and the field. Control lock held.
+     * state_load: apply what state_check accepted. Caller holds d->lock; cannot fail; drives
+     *   no interrupt (the snapshot's irq_state is applied afterwards).
+     */
+    uint32_t state_version;
+    void (*state_save)(struct pci_device *d, struct sbuf *out);
+    int (*state_check)(const struct pci_device *d, const uint8_t *p, size_t len, uint32_t version,
+                       struct error *err);
+    void (*state_load)(struct pci_device *d, const uint8_t *p, size_t len, uint32_t version);
 };
 
 struct pci_device {

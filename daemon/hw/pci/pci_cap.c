@@ -226,3 +226,57 @@ int pci_ext_cap_add(struct pci_device *d, uint16_t cap_id, uint8_t version, uint
     memset(d->cmask + offset, 0xff, size);
     return offset;
 }
+
+int pci_cap_layout(const struct pci_device *d, struct pci_cap_span *out, int max)
+{
+    struct pci_cap_entry e[PCI_CAP_LAYOUT_MAX];
+    uint8_t start[PCIE_CONFIG_SPACE_SIZE] = {0};
+    int got = 0, r = pci_cap_walk(d, e, PCI_CAP_LAYOUT_MAX, &got);
+    int n = MIN(got, max);
+
+    for (int i = 0; i < got; i++)
+        start[e[i].offset] = 1;
+    for (int i = 0; i < n; i++) {
+        unsigned end = e[i].extended ? d->config_size : PCI_CONFIG_SPACE_SIZE;
+        unsigned o = e[i].offset;
+
+        /* The run of used bytes from the entry up to the next entry. */
+        do
+            o++;
+        while (o < end && d->used[o] && !start[o]);
+        if (!d->used[e[i].offset])
+            o = e[i].offset; /* linked but never allocated: no bytes of its own */
+        out[i] = (struct pci_cap_span){.offset = e[i].offset,
+                                       .id = e[i].id,
+                                       .size = (uint16_t)(o - e[i].offset),
+                                       .version = e[i].version,
+                                       .extended = e[i].extended};
+    }
+    return r < 0 ? r : n;
+}
+
+void pci_cap_restore_layout(struct pci_device *d, const struct pci_cap_span *caps, int n)
+{
+    uint8_t keep[PCIE_CONFIG_SPACE_SIZE] = {0};
+
+    for (int i = 0; i < n; i++) {
+        uint32_t start = MAX((uint32_t)caps[i].offset, (uint32_t)PCI_CAP_SPACE_START);
+        uint32_t end = MIN((uint32_t)caps[i].offset + caps[i].size, d->config_size);
+
+        for (uint32_t o = start; o < end; o++)
+            keep[o] = 1;
+    }
+    for (uint32_t o = PCI_CAP_SPACE_START; o < d->config_size; o++) {
+        if (d->used[o] && !keep[o]) {
+            d->used[o] = 0;
+            d->wmask[o] = 0xff;
+            d->w1cmask[o] = 0;
+            d->cmask[o] = 0;
+        } else if (!d->used[o] && keep[o]) {
+            d->used[o] = 0xff;
+            d->wmask[o] = 0;
+            d->w1cmask[o] = 0;
+            d->cmask[o] = 0xff;
+        }
+    }
+}

@@ -84,4 +84,38 @@ int pci_ext_cap_add(struct pci_device *d, uint16_t cap_id, uint8_t version, uint
 /* pci_ext_cap_find() - offset of the first extended capability `cap_id`, 0 if none. */
 uint16_t pci_ext_cap_find(const struct pci_device *d, uint16_t cap_id);
 
+/* One capability with the bytes allocated to it: the layout a snapshot records. */
+struct pci_cap_span {
+    uint16_t offset;
+    uint16_t id;     /* capability ID, or extended capability ID */
+    uint16_t size;   /* bytes allocated in `used` from offset: the capability's size rounded
+                        up to a dword (PCI 3.0 §6.7), up to the next capability */
+    uint8_t version; /* extended capabilities only */
+    bool extended;
+};
+
+/* Room for every entry a bounded walk can return. */
+#define PCI_CAP_LAYOUT_MAX (PCI_CAP_WALK_MAX + PCI_EXT_CAP_WALK_MAX)
+
+/*
+ * pci_cap_layout() - the capabilities of `d` in list order (standard, then extended) with
+ * their allocated sizes, into `out` (at most `max`). A capability's size is the run of used
+ * bytes from its offset, stopping at the next capability, a free byte, or the end of its list's
+ * space (0x100, or the config size for extended ones).
+ * Returns the number of entries, or -ELOOP for a malformed list (pci_cap_walk()).
+ * Control plane with d->lock held (the walk reads Status, which vCPUs write).
+ */
+int pci_cap_layout(const struct pci_device *d, struct pci_cap_span *out, int max);
+
+/*
+ * pci_cap_restore_layout() - after a snapshot load wrote config space: make `used` describe
+ * exactly the `n` capabilities in `caps` (QEMU's pci_reserve_capability after a load). Bytes a
+ * loaded capability claims that were free become used with a read-only, checked body (as
+ * pci_cap_add() leaves it); bytes that were used and no loaded capability claims become free
+ * and writable (as pci_cap_del() leaves them); bytes used before and after keep their masks,
+ * which the model set. Entries below 0x40 or past the config space are ignored.
+ * Caller holds d->lock.
+ */
+void pci_cap_restore_layout(struct pci_device *d, const struct pci_cap_span *caps, int n);
+
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../../machine/backend.h"
+#include "../../util/sbuf.h"
 #include "virtio_pci.h"
 
 #define VIRTIO_ID_BLOCK_TRANSITIONAL 0x1001
@@ -120,6 +121,29 @@ static void blk_reset(struct virtio_pci *vp)
     b->wce = b->original_wce;
 }
 
+/* Device-state snapshots: the write cache mode (wce, 0 or 1); the rest is fixed at realize. */
+static void blk_state_save(struct virtio_pci *vp, struct sbuf *out)
+{
+    sbuf_u8(out, container_of(vp, struct virtio_blk_pci, vp)->wce);
+}
+
+static int blk_state_check(const struct virtio_pci *vp, const uint8_t *p, size_t len,
+                           struct error *err)
+{
+    (void)vp;
+    if (len != 1)
+        return error_invalid(err, "virtio-blk state of %zu bytes, 1 expected", len);
+    if (p[0] > 1)
+        return error_invalid(err, "virtio-blk state at byte 0: wce %u is not 0 or 1", p[0]);
+    return 0;
+}
+
+static void blk_state_load(struct virtio_pci *vp, const uint8_t *p, size_t len)
+{
+    (void)len;
+    container_of(vp, struct virtio_blk_pci, vp)->wce = p[0] != 0;
+}
+
 static const struct virtio_dev_class virtio_blk_class = {
     .device_id = 2,
     .trans_devid = VIRTIO_ID_BLOCK_TRANSITIONAL,
@@ -130,6 +154,9 @@ static const struct virtio_dev_class virtio_blk_class = {
     .set_status = blk_set_status,
     .reset = blk_reset,
     .destroy = blk_destroy,
+    .state_save = blk_state_save,
+    .state_check = blk_state_check,
+    .state_load = blk_state_load,
 };
 
 static const struct pci_dev_class virtio_blk_pci_class = {
@@ -138,6 +165,10 @@ static const struct pci_dev_class virtio_blk_pci_class = {
     .config_write = virtio_pci_config_write,
     .reset = virtio_pci_reset,
     .destroy = virtio_pci_destroy,
+    .state_version = VIRTIO_PCI_STATE_VERSION,
+    .state_save = virtio_pci_state_save,
+    .state_check = virtio_pci_state_check,
+    .state_load = virtio_pci_state_load,
 };
 
 static int virtio_blk_realize(const struct qdev_driver *drv, const void *opts,

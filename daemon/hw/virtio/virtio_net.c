@@ -9,9 +9,11 @@
  */
 #include <errno.h>
 #include <linux/virtio_net.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../util/sbuf.h"
 #include "../net/macaddr.h"
 #include "virtio_pci.h"
 
@@ -161,6 +163,28 @@ static void net_reset(struct virtio_pci *vp)
     memcpy(n->cfg + NET_CFG_MAC, n->conf_mac, 6);
 }
 
+/* Device-state snapshots: the configuration as it stands (a legacy driver may have written the
+ * MAC); the rest of the device is fixed at realize. */
+static void net_state_save(struct virtio_pci *vp, struct sbuf *out)
+{
+    sbuf_put(out, container_of(vp, struct virtio_net_pci, vp)->cfg, NET_CFG_MAX);
+}
+
+static int net_state_check(const struct virtio_pci *vp, const uint8_t *p, size_t len,
+                           struct error *err)
+{
+    (void)vp;
+    (void)p;
+    if (len != NET_CFG_MAX)
+        return error_invalid(err, "virtio-net state of %zu bytes, %d expected", len, NET_CFG_MAX);
+    return 0;
+}
+
+static void net_state_load(struct virtio_pci *vp, const uint8_t *p, size_t len)
+{
+    memcpy(container_of(vp, struct virtio_net_pci, vp)->cfg, p, MIN(len, (size_t)NET_CFG_MAX));
+}
+
 static const struct virtio_dev_class virtio_net_class = {
     .device_id = 1,
     .trans_devid = VIRTIO_ID_NET_TRANSITIONAL,
@@ -174,6 +198,9 @@ static const struct virtio_dev_class virtio_net_class = {
     .set_config = net_set_config,
     .reset = net_reset,
     .destroy = net_destroy,
+    .state_save = net_state_save,
+    .state_check = net_state_check,
+    .state_load = net_state_load,
 };
 
 /* Unplug: the NIC gives its default-MAC slot back (QEMU's qemu_del_nic). */
@@ -189,6 +216,10 @@ static const struct pci_dev_class virtio_net_pci_class = {
     .config_write = virtio_pci_config_write,
     .reset = virtio_pci_reset,
     .destroy = virtio_pci_destroy,
+    .state_version = VIRTIO_PCI_STATE_VERSION,
+    .state_save = virtio_pci_state_save,
+    .state_check = virtio_pci_state_check,
+    .state_load = virtio_pci_state_load,
 };
 
 int virtio_net_set_link(struct pci_device *d, bool up)
@@ -206,6 +237,17 @@ int virtio_net_set_link(struct pci_device *d, bool up)
     if (status != old)
         virtio_pci_notify_config(&n->vp);
     pthread_mutex_unlock(&d->lock);
+    return 0;
+}
+
+/* The MAC the device chose when none was given, so a machine description can pin it. */
+static int net_effective_prop(const struct pci_device *d, const char *name, char *buf, size_t len)
+{
+    const uint8_t *m = container_of(d, const struct virtio_net_pci, vp.pci)->conf_mac;
+
+    if (!streq(name, "mac"))
+        return -ENOENT;
+    snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
     return 0;
 }
 
@@ -301,7 +343,7 @@ static const struct qdev_prop *const net_prop_tables[] = {virtio_net_props, virt
         .name = _name, .category = "Network devices", .prop_tables = net_prop_tables,              \
         .n_prop_tables = ARRAY_SIZE(net_prop_tables), .opts_size = sizeof(struct virtio_net_opts), \
         .default_romfile = "efi-virtio.rom", .virtio = true, .defaults = _defaults,                \
-        .realize = virtio_net_realize,                                                             \
+        .realize = virtio_net_realize, .effective_prop = net_effective_prop,                       \
     }
 
 const struct qdev_driver virtio_net_pci_driver = VIRTIO_NET_DRIVER("virtio-net-pci", NULL);

@@ -121,10 +121,13 @@ int virtio_pci_realize(struct virtio_pci *vp, const struct qdev_driver *drv,
                           "virtio device configuration of %u bytes", p->config_len);
     vp->config_len = p->config_len;
     vp->num_queues = p->num_queues;
+    /* Every queue's vector starts at NO_VECTOR, the ones the device lacks too (QEMU's
+     * virtio_init), so a hot-plugged device reads as a reset one. */
+    for (unsigned q = 0; q < VIRTIO_QUEUE_MAX; q++)
+        vp->vq[q].vector = VIRTIO_MSI_NO_VECTOR;
     for (unsigned q = 0; q < p->num_queues && q < VIRTIO_QUEUE_MAX; q++) {
         vp->vq[q].num_max = p->queue_size;
         vp->vq[q].num = p->queue_size;
-        vp->vq[q].vector = VIRTIO_MSI_NO_VECTOR;
     }
     vp->config_vector = VIRTIO_MSI_NO_VECTOR;
 

@@ -120,6 +120,16 @@ struct virtio_dev_class {
     void (*reset)(struct virtio_pci *vp);
     /* Frees the model structure embedding the virtio_pci. */
     void (*destroy)(struct virtio_pci *vp);
+    /*
+     * Device-state snapshots of the device half (virtio_pci_state.c frames them inside the
+     * transport's register state): save appends it (lock held); check validates `len` bytes
+     * (0, or -EINVAL with `err` naming the byte and field; changes nothing); load applies what
+     * check accepted (lock held). All three or none.
+     */
+    void (*state_save)(struct virtio_pci *vp, struct sbuf *out);
+    int (*state_check)(const struct virtio_pci *vp, const uint8_t *p, size_t len,
+                       struct error *err);
+    void (*state_load)(struct virtio_pci *vp, const uint8_t *p, size_t len);
 };
 
 /* One virtqueue: the device's ring (QEMU's VirtQueue) and the modern staging registers. */
@@ -225,6 +235,19 @@ void virtio_pci_reset(struct pci_device *d);
  * and signal the msix_config vector, or INTx without MSI-X. Caller holds pci.lock.
  */
 void virtio_pci_notify_config(struct virtio_pci *vp);
+
+/*
+ * Device-state snapshots (pci_dev_class hooks of every virtio model, virtio_pci_state.c): the
+ * transport's register state — device status, ISR, selectors, features, the configuration
+ * cache, MSI-X vector use, each virtqueue that is not in its reset state — and the device
+ * half's state. Format VIRTIO_PCI_STATE_VERSION, documented in docs/state.md. Threads and
+ * errors as struct pci_dev_class says.
+ */
+#define VIRTIO_PCI_STATE_VERSION 1
+void virtio_pci_state_save(struct pci_device *d, struct sbuf *out);
+int virtio_pci_state_check(const struct pci_device *d, const uint8_t *p, size_t len,
+                           uint32_t version, struct error *err);
+void virtio_pci_state_load(struct pci_device *d, const uint8_t *p, size_t len, uint32_t version);
 
 /*
  * virtio_net_set_link() - link status of a virtio-net device (QMP set_link): updates
