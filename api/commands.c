@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "marshal.h"
@@ -26,6 +27,7 @@ struct api_command {
     api_handler_fn fn;
     const struct api_arg *args; /* NULL: free-form (device_add) */
     bool no_lock;               /* runs without the control lock */
+    bool debug;                 /* test-only: exists with api_options.debug_commands */
 };
 
 static int cmd_qmp_capabilities(struct api *api, json_t *args, json_t **ret, struct error *err);
@@ -34,6 +36,7 @@ static int cmd_query_version(struct api *api, json_t *args, json_t **ret, struct
 static int cmd_query_status(struct api *api, json_t *args, json_t **ret, struct error *err);
 static int cmd_query_machines(struct api *api, json_t *args, json_t **ret, struct error *err);
 static int cmd_system_reset(struct api *api, json_t *args, json_t **ret, struct error *err);
+static int cmd_x_debug_hang(struct api *api, json_t *args, json_t **ret, struct error *err);
 
 static const struct api_arg no_args[] = {{0}};
 static const struct api_arg args_device_del[] = {{"id", ARG_STR, false}, {0}};
@@ -69,6 +72,7 @@ static const struct api_command commands[] = {
     {"query-status", cmd_query_status, no_args, true},
     {"query-version", cmd_query_version, no_args, true},
     {"system_reset", cmd_system_reset, no_args},
+    {"x-debug-hang", cmd_x_debug_hang, no_args, false, true},
 };
 
 static const struct api_command *find_command(const char *name)
@@ -81,7 +85,9 @@ static const struct api_command *find_command(const char *name)
 
 bool api_has_command(const char *name)
 {
-    return find_command(name) != NULL;
+    const struct api_command *c = find_command(name);
+
+    return c && !c->debug;
 }
 
 static const char *type_name(enum api_arg_type t)
@@ -163,7 +169,7 @@ int api_execute(struct api *api, const char *name, json_t *args, json_t **ret, s
     int r;
 
     *ret = NULL;
-    if (!c) {
+    if (!c || (c->debug && !api->opts.debug_commands)) {
         r = error_setf(err, ERROR_CLASS_COMMAND_NOT_FOUND, ERROR_KIND_INVALID,
                        "The command %s has not been found", name);
         goto out;
@@ -272,6 +278,23 @@ static void on_device_deleted(void *opaque, const char *id, const char *path)
     api_emit_event(api, "DEVICE_DELETED", data);
 }
 
+static void on_device_note(void *opaque, const struct machine_dev *md, bool added)
+{
+    struct api *api = opaque;
+    char bdf[PCI_BDF_STRLEN];
+
+    if (!api->opts.device_note)
+        return;
+    api->opts.device_note(api->opts.device_note_opaque,
+                          &(struct api_device_note){
+                              .added = added,
+                              .hotplug = api->m->started,
+                              .id = md->pci->id,
+                              .bdf = machine_dev_bdf(md, bdf),
+                              .driver = md->drv ? md->drv->name : md->pci->name,
+                          });
+}
+
 static void on_device_added(void *opaque, const char *id, const char *bdf)
 {
     struct api *api = opaque;
@@ -296,6 +319,7 @@ int api_new(struct machine *m, const struct api_options *opts, struct api **ret)
     pthread_mutex_init(&api->stats_lock, NULL);
     m->events.device_deleted = on_device_deleted;
     m->events.device_added = on_device_added;
+    m->events.device_note = on_device_note;
     m->events.opaque = api;
     *ret = api;
     return 0;
@@ -308,6 +332,7 @@ void api_free(struct api *api)
     if (api->m && api->m->events.opaque == api) {
         api->m->events.device_deleted = NULL;
         api->m->events.device_added = NULL;
+        api->m->events.device_note = NULL;
         api->m->events.opaque = NULL;
     }
     pthread_mutex_destroy(&api->listeners_lock);
@@ -331,11 +356,11 @@ static int cmd_query_commands(struct api *api, json_t *args, json_t **ret, struc
 {
     json_t *list = json_array();
 
-    (void)api;
     (void)args;
     (void)err;
     for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-        json_array_append_new(list, json_pack("{s:s}", "name", commands[i].name));
+        if (!commands[i].debug || api->opts.debug_commands)
+            json_array_append_new(list, json_pack("{s:s}", "name", commands[i].name));
     *ret = list;
     return 0;
 }
@@ -393,5 +418,22 @@ static int cmd_system_reset(struct api *api, json_t *args, json_t **ret, struct 
     api_emit_event(api, "RESET",
                    json_pack("{s:b,s:s}", "guest", 0, "reason", "host-qmp-system-reset"));
     machine_reset(api->m);
+    return 0;
+}
+
+/*
+ * x-debug-hang (test-only, api_options.debug_commands): a command that never returns and keeps
+ * the control lock, as a deadlocked command would. The control loop stops at its next use of
+ * the lock (at once when the command came over QMP, which runs on the loop), so it stops
+ * sending WATCHDOG=1 and systemd's watchdog restarts pcid (docs/systemd.md).
+ */
+static int cmd_x_debug_hang(struct api *api, json_t *args, json_t **ret, struct error *err)
+{
+    (void)api;
+    (void)args;
+    (void)ret;
+    (void)err;
+    for (;;)
+        pause();
     return 0;
 }

@@ -243,6 +243,8 @@ int machine_add_device(struct machine *m, struct pci_bus *bus, uint8_t devfn, st
         m->type->hotplug_plug(m, d);
     if (m->events.device_added)
         m->events.device_added(m->events.opaque, d->id, machine_dev_bdf(md, bdf));
+    if (m->events.device_note)
+        m->events.device_note(m->events.opaque, md, true);
     return 0;
 
 nomem:
@@ -274,6 +276,8 @@ static void remove_one(struct machine *m, struct machine_dev *md)
     char *path = md->path;
     char *id = md->pci->id ? strdup(md->pci->id) : NULL;
 
+    if (m->events.device_note)
+        m->events.device_note(m->events.opaque, md, false);
     unlink_dev(m, md);
     pci_bus_detach(md->pci);
     if (md->drive)

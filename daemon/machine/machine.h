@@ -118,6 +118,9 @@ struct machine_events {
     void (*device_deleted)(void *opaque, const char *id, const char *path);
     /* A device was added at `bdf` ("0000:00:03.0"). */
     void (*device_added)(void *opaque, const char *id, const char *bdf);
+    /* For the daemon's log: `md` was added (`added`), or is about to be removed. Under the
+     * control lock; `md` is valid during the call only. May be NULL. */
+    void (*device_note)(void *opaque, const struct machine_dev *md, bool added);
     void *opaque;
 };
 

@@ -7,9 +7,14 @@
 
 #include <errno.h>
 #include <microhttpd.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "../limit.h"
+#include "../log.h"
 
 struct rest_server {
     struct MHD_Daemon *mhd;
@@ -20,6 +25,7 @@ struct rest_server {
 struct req {
     char *body;
     size_t len;
+    uint64_t limit; /* body limit taken at the first chunk (limit.h) */
     bool too_big;
 };
 
@@ -145,7 +151,8 @@ static json_t *parse_body(struct MHD_Connection *c, struct req *rq, enum MHD_Res
     char desc[ERROR_DESC_MAX];
 
     if (rq->too_big) {
-        snprintf(desc, sizeof(desc), "request body exceeds %d bytes", REST_MAX_BODY);
+        snprintf(desc, sizeof(desc), "request body exceeds %llu bytes",
+                 (unsigned long long)rq->limit);
         *res = send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "GenericError", desc, NULL);
         return NULL;
     }
@@ -365,7 +372,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (*data_size) {
-        if (!rq->too_big && rq->len + *data_size <= REST_MAX_BODY) {
+        if (!rq->limit)
+            rq->limit = limit_get(LIMIT_REST_BODY_BYTES); /* one value for the whole body */
+        if (!rq->too_big && rq->len + *data_size <= rq->limit) {
             char *b = realloc(rq->body, rq->len + *data_size + 1);
             if (!b)
                 return MHD_NO;
@@ -400,6 +409,20 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     }
 }
 
+/* libmicrohttpd's own messages (a failed accept, a broken client) go to pcid's log. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char text[512];
+    size_t n;
+
+    (void)cls;
+    vsnprintf(text, sizeof(text), fmt, ap);
+    n = strlen(text);
+    while (n && text[n - 1] == '\n')
+        text[--n] = 0;
+    log_warning("REST: %s", text);
+}
+
 int rest_server_new(struct api *api, int fd, struct rest_server **ret)
 {
     struct rest_server *s = calloc(1, sizeof(*s));
@@ -410,9 +433,12 @@ int rest_server_new(struct api *api, int fd, struct rest_server **ret)
     }
     s->api = api;
     s->fd = fd;
+    /* MHD_USE_ITC: MHD wakes its thread through its own channel, never by shutdown(2) of the
+     * listening socket, which may be systemd's (passed to us) and must outlive pcid. */
     s->mhd = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-        on_request, s, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL,
+        NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, /* first, as MHD wants */
+        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)REST_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)REST_IDLE_TIMEOUT_S, MHD_OPTION_END);
     if (!s->mhd) {
@@ -428,6 +454,10 @@ void rest_server_free(struct rest_server *s)
 {
     if (!s)
         return;
+    /* Take the listening socket back first, so that MHD neither shuts it down (systemd keeps
+     * it for the next activation) nor closes it: that is ours to do, once its threads are
+     * gone. */
+    MHD_quiesce_daemon(s->mhd);
     MHD_stop_daemon(s->mhd);
     close(s->fd);
     free(s);

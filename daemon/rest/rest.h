@@ -6,7 +6,7 @@
  *
  * Status codes: 200/201/202 success; 400 bad input (GenericError); 404 unknown device, command
  * or route; 405 method not allowed (with Allow); 409 conflict (occupied slot, duplicate id,
- * pending unplug, limit); 413 body over REST_MAX_BODY; 415 POST body not application/json;
+ * pending unplug, limit); 413 body over the rest-body-bytes limit; 415 POST body not JSON;
  * 500 internal.
  *
  * Threads: requests run on libmicrohttpd's threads and take the control lock through
@@ -17,7 +17,7 @@
 
 #include "../../api/commands.h"
 
-#define REST_MAX_BODY        (1024 * 1024) /* request body limit, bytes */
+#define REST_MAX_BODY        (1024 * 1024) /* request body limit, bytes (default; ../limit.h) */
 #define REST_MAX_CONNECTIONS 64            /* per listening socket */
 #define REST_IDLE_TIMEOUT_S  30            /* idle / slow client timeout */
 
