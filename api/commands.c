@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "marshal.h"
@@ -18,6 +19,7 @@ struct api_command {
     const char *name;
     api_handler_fn fn;
     bool no_lock; /* runs without the control lock */
+    bool debug;   /* test-only: exists with api_options.debug_commands ("if" in the schema) */
 };
 
 static int cmd_qmp_capabilities(struct api *api, json_t *args, json_t **ret, struct error *err);
@@ -27,6 +29,7 @@ static int cmd_query_version(struct api *api, json_t *args, json_t **ret, struct
 static int cmd_query_status(struct api *api, json_t *args, json_t **ret, struct error *err);
 static int cmd_query_machines(struct api *api, json_t *args, json_t **ret, struct error *err);
 static int cmd_system_reset(struct api *api, json_t *args, json_t **ret, struct error *err);
+static int cmd_x_debug_hang(struct api *api, json_t *args, json_t **ret, struct error *err);
 
 /*
  * The handlers, sorted by name: query-commands lists them in this order. Arguments, return
@@ -58,6 +61,7 @@ static const struct api_command commands[] = {
     {"state-load", api_cmd_state_load},
     {"state-save", api_cmd_state_save},
     {"system_reset", cmd_system_reset},
+    {"x-debug-hang", cmd_x_debug_hang, false, true},
 };
 
 static const struct api_command *find_command(const char *name)
@@ -70,12 +74,19 @@ static const struct api_command *find_command(const char *name)
 
 bool api_has_command(const char *name)
 {
-    return find_command(name) != NULL;
+    const struct api_command *c = find_command(name);
+
+    return c && !c->debug;
 }
 
 const char *api_command_at(size_t i)
 {
     return i < ARRAY_SIZE(commands) ? commands[i].name : NULL;
+}
+
+bool api_command_listed(const struct api *api, size_t i)
+{
+    return i < ARRAY_SIZE(commands) && (!commands[i].debug || api->opts.debug_commands);
 }
 
 const struct api_schema_command *api_schema_command_find(const char *name)
@@ -102,10 +113,21 @@ int api_schema_check(char *why, size_t len)
     if (len)
         why[0] = 0;
     for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
-        if (!api_schema_command_find(commands[i].name)) {
+        const struct api_schema_command *sc = api_schema_command_find(commands[i].name);
+
+        if (!sc) {
             used +=
                 (size_t)snprintf(why + MIN(used, len), len - MIN(used, len),
                                  "command %s has no entry in qmp-schema.json; ", commands[i].name);
+            r = -EINVAL;
+        } else if (sc->debug != commands[i].debug) {
+            /* Registered only sometimes: the table and the schema's "if" must agree, or
+             * query-commands and query-qmp-schema would list different commands. */
+            used +=
+                (size_t)snprintf(why + MIN(used, len), len - MIN(used, len),
+                                 "command %s is %s in the table but %s in qmp-schema.json; ",
+                                 commands[i].name, commands[i].debug ? "test-only" : "always there",
+                                 sc->debug ? "test-only (\"if\")" : "unconditional");
             r = -EINVAL;
         }
     }
@@ -225,7 +247,8 @@ int api_call(struct api *api, const char *name, json_t *args, struct api_call *c
     int r;
 
     *ret = NULL;
-    if (!c || !sc) {
+    if (!c || !sc || (c->debug && !api->opts.debug_commands)) {
+        c = NULL; /* a test-only command that is off is not there at all, metrics included */
         r = error_setf(err, ERROR_CLASS_COMMAND_NOT_FOUND, ERROR_KIND_INVALID,
                        "The command %s has not been found", name);
         goto out;
@@ -418,6 +441,21 @@ static void on_unplug_refused(void *opaque, const char *id, const char *path)
     api_emit_event(api, "DEVICE_UNPLUG_GUEST_ERROR", data);
 }
 
+static void on_device_note(void *opaque, const struct machine_dev_note *n)
+{
+    struct api *api = opaque;
+
+    if (!api->opts.device_note)
+        return;
+    api->opts.device_note(api->opts.device_note_opaque, &(struct api_device_note){
+                                                            .added = n->added,
+                                                            .hotplug = n->hotplug,
+                                                            .id = n->id,
+                                                            .bdf = n->bdf,
+                                                            .driver = n->driver,
+                                                        });
+}
+
 static void on_device_added(void *opaque, const char *id, const char *bdf)
 {
     struct api *api = opaque;
@@ -449,6 +487,7 @@ int api_new(struct machine *m, const struct api_options *opts, struct api **ret)
     m->events.device_added = on_device_added;
     m->events.device_removed = on_device_removed;
     m->events.unplug_refused = on_unplug_refused;
+    m->events.device_note = on_device_note;
     m->events.opaque = api;
     *ret = api;
     return 0;
@@ -484,11 +523,11 @@ static int cmd_query_commands(struct api *api, json_t *args, json_t **ret, struc
 {
     json_t *list = json_array();
 
-    (void)api;
     (void)args;
     (void)err;
     for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-        json_array_append_new(list, json_pack("{s:s}", "name", commands[i].name));
+        if (api_command_listed(api, i))
+            json_array_append_new(list, json_pack("{s:s}", "name", commands[i].name));
     *ret = list;
     return 0;
 }
@@ -497,9 +536,11 @@ static int cmd_query_qmp_schema(struct api *api, json_t *args, json_t **ret, str
 {
     json_error_t jerr;
 
-    (void)api;
     (void)args;
-    *ret = json_loads(api_schema_introspection, 0, &jerr);
+    /* The test-only commands are in it exactly when they exist (query-commands agrees). */
+    *ret = json_loads(api->opts.debug_commands ? api_schema_introspection_debug
+                                               : api_schema_introspection,
+                      0, &jerr);
     if (!*ret)
         return error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL,
                           "the built-in schema does not parse: %s", jerr.text);
@@ -559,5 +600,22 @@ static int cmd_system_reset(struct api *api, json_t *args, json_t **ret, struct 
     api_emit_event(api, "RESET",
                    json_pack("{s:b,s:s}", "guest", 0, "reason", "host-qmp-system-reset"));
     machine_reset(api->m);
+    return 0;
+}
+
+/*
+ * x-debug-hang (test-only, api_options.debug_commands): a command that never returns and keeps
+ * the control lock, as a deadlocked command would. The control loop stops at its next use of
+ * the lock (at once when the command came over QMP, which runs on the loop), so it stops
+ * sending WATCHDOG=1 and systemd's watchdog restarts pcid (docs/systemd.md).
+ */
+static int cmd_x_debug_hang(struct api *api, json_t *args, json_t **ret, struct error *err)
+{
+    (void)api;
+    (void)args;
+    (void)ret;
+    (void)err;
+    for (;;)
+        pause();
     return 0;
 }

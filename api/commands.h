@@ -43,8 +43,26 @@ struct api;
 /* Receives each event object {"event", "data", "timestamp"}; must not block. */
 typedef void (*api_event_fn)(void *opaque, json_t *event);
 
+/* A device was added or removed: what the daemon's log says of it (daemon/log.h). */
+struct api_device_note {
+    bool added;         /* false: removed (the description was saved without it, and its
+                         * DEVICE_DELETED is being emitted) */
+    bool hotplug;       /* after machine start (false: cold-plugged) */
+    const char *id;     /* the user's id, or NULL */
+    const char *bdf;    /* "0000:00:03.0" */
+    const char *driver; /* "virtio-net-pci" */
+};
+
+/* Called under the control lock, on any thread; must not block or call the api. */
+typedef void (*api_device_note_fn)(void *opaque, const struct api_device_note *note);
+
 struct api_options {
     bool guest_running; /* a guest model runs: query-status says "running" */
+    /* Test-only commands (x-debug-hang): without this they do not exist (CommandNotFound,
+     * absent from query-commands). The daemon sets it from $PCID_DEBUG_COMMANDS=1. */
+    bool debug_commands;
+    api_device_note_fn device_note; /* optional */
+    void *device_note_opaque;
 };
 
 /*
@@ -70,7 +88,8 @@ void api_remove_listener(struct api *api, int handle);
  */
 int api_execute(struct api *api, const char *name, json_t *args, json_t **ret, struct error *err);
 
-/* True when `name` is a command (for QMP's CommandNotFound check before arguments). */
+/* True when `name` is a command (for QMP's CommandNotFound check before arguments); test-only
+ * commands are not counted. */
 bool api_has_command(const char *name);
 
 /*
@@ -146,12 +165,21 @@ int api_call(struct api *api, const char *name, json_t *args, struct api_call *c
 
 /*
  * api_schema_check() - every command of the table has a schema entry and every schema command
- * a handler. Returns 0, or -EINVAL after writing what is missing to `why` (len bytes).
+ * a handler, and a command is test-only (registered with api_options.debug_commands only) in
+ * the table exactly when its schema entry says so ("if": "PCID_DEBUG_COMMANDS"). Returns 0, or
+ * -EINVAL after writing what is wrong to `why` (len bytes).
  */
 int api_schema_check(char *why, size_t len);
 
 /* The name of the i-th command of the table (sorted), or NULL past the end. */
 const char *api_command_at(size_t i);
+
+/*
+ * api_command_listed() - whether the i-th command of the table exists for `api`: always, but a
+ * test-only one only with api_options.debug_commands (query-commands, query-qmp-schema and
+ * /metrics list exactly these). Any thread.
+ */
+bool api_command_listed(const struct api *api, size_t i);
 
 /* ---- events (events.c) ---- */
 

@@ -170,7 +170,13 @@ static void write_histogram(FILE *out, const char *name, const char *labels,
             len ? "}" : "", (unsigned long long)h->count);
 }
 
-static void write_commands(FILE *out, const struct api_metrics *mt)
+/* Row i of the command table, or the last row (n_cmd - 1) for names that are no command. */
+static bool row_listed(const struct api *api, const struct api_metrics *mt, size_t i)
+{
+    return i + 1 == mt->n_cmd || api_command_listed(api, i);
+}
+
+static void write_commands(FILE *out, const struct api *api, const struct api_metrics *mt)
 {
     char labels[160];
 
@@ -180,6 +186,8 @@ static void write_commands(FILE *out, const struct api_metrics *mt)
     for (size_t i = 0; i < mt->n_cmd; i++) {
         const char *name = i + 1 < mt->n_cmd ? api_command_at(i) : "(unknown)";
 
+        if (!row_listed(api, mt, i))
+            continue;
         for (size_t k = 0; k < ARRAY_SIZE(result_names); k++)
             fprintf(out, "pcid_commands_total{command=\"%s\",result=\"%s\"} %llu\n", name,
                     result_names[k], (unsigned long long)mt->cmd[i].result[k]);
@@ -188,6 +196,8 @@ static void write_commands(FILE *out, const struct api_metrics *mt)
                        "Time from a command's arrival in the command layer to its result, "
                        "waiting for the control lock included.");
     for (size_t i = 0; i < mt->n_cmd; i++) {
+        if (!row_listed(api, mt, i))
+            continue;
         snprintf(labels, sizeof(labels), "command=\"%s\",",
                  i + 1 < mt->n_cmd ? api_command_at(i) : "(unknown)");
         write_histogram(out, "pcid_command_duration_seconds", labels, &mt->cmd[i].latency,
@@ -277,7 +287,7 @@ char *api_metrics_render(struct api *api)
         snap.add_latency = mt->add_latency;
         snap.unplug_latency = mt->unplug_latency;
         pthread_mutex_unlock(&mt->lock);
-        write_commands(out, &snap);
+        write_commands(out, api, &snap);
         write_hotplug(out, &snap);
         write_machine(out, api);
         for (size_t i = 0; i < API_MAX_COLLECTORS; i++)

@@ -34,14 +34,23 @@ struct api_schema_arg {
     const char *const *values; /* API_ARG_ENUM: NULL-terminated; else NULL */
 };
 
-/* A command of the schema; `args` NULL means free-form ("gen": false, as device_add). */
+/*
+ * A command of the schema; `args` NULL means free-form ("gen": false, as device_add). `debug`:
+ * the entry has "if": "PCID_DEBUG_COMMANDS", a test-only command that exists only when the
+ * daemon runs with that variable set to 1 (api_options.debug_commands).
+ */
 struct api_schema_command {
     const char *name;
     const struct api_schema_arg *args;
+    bool debug;
 };
 
-/* query-qmp-schema's return value: a JSON array of SchemaInfo, compact. */
+/*
+ * query-qmp-schema's return value: a JSON array of SchemaInfo, compact. The first leaves the
+ * test-only commands out; the second, for a daemon that has them, lists them too.
+ */
 extern const char api_schema_introspection[];
+extern const char api_schema_introspection_debug[];
 
 /* Every command of the schema, in schema order; ends with {0}. */
 extern const struct api_schema_command api_schema_commands[];

@@ -165,6 +165,11 @@ static void run_posted(void *opaque)
     }
 }
 
+void control_flush_posted(struct control *c)
+{
+    run_posted(c);
+}
+
 int control_post(struct control *c, void (*fn)(void *arg), void *arg)
 {
     struct posted *p = malloc(sizeof(*p));
@@ -201,6 +206,7 @@ int control_new(struct api *api, struct control **ret)
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP); /* handled by service.c (reload) when it runs */
     /* Blocked here, before any other thread exists, so every thread inherits the mask. */
     pthread_sigmask(SIG_BLOCK, &mask, NULL);
     signal(SIGPIPE, SIG_IGN);

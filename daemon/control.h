@@ -25,7 +25,8 @@ typedef void (*control_event_fn)(void *opaque, json_t *event);
 
 /*
  * control_new() - an event loop over `api`: installs the api event listener and SIGTERM /
- * SIGINT handlers (blocked for other threads first). Returns 0 and *ret or -errno.
+ * SIGINT handlers (blocked for other threads first). SIGHUP is blocked too, for service.c's
+ * reload handler (without one it is ignored). Returns 0 and *ret or -errno.
  */
 int control_new(struct api *api, struct control **ret);
 void control_free(struct control *c);
@@ -42,6 +43,13 @@ void control_unsubscribe(struct control *c, int handle);
  * (which must not wait on the control plane). Returns 0 or -ENOMEM.
  */
 int control_post(struct control *c, void (*fn)(void *arg), void *arg);
+
+/*
+ * control_flush_posted() - run what control_post() queued so far, now, on the calling thread
+ * (the main thread at shutdown, once the threads that post have stopped, while what the work
+ * refers to still exists).
+ */
+void control_flush_posted(struct control *c);
 
 /*
  * control_add_wakeup() - an eventfd whose every write makes the control thread call

@@ -1,18 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * main.c — pcid's entry point: it only orchestrates. Parse options, read the state directory,
- * build the machine, the command layer and the vCPUs, restore (or cold-plug) backends and
- * devices, open the sockets, run the control loop until SIGTERM, tear down in reverse.
+ * main.c — pcid's entry point: it only orchestrates. Parse options and the configuration file,
+ * read the state directory, build the machine, the command layer and the vCPUs, restore (or
+ * seed) backends and devices, open the sockets, tell systemd it is ready, run the control loop
+ * until SIGTERM, tear down in reverse.
  * Exit status: 0 after a clean stop, 1 on a runtime failure, 2 for bad usage, 78 (EX_CONFIG)
- * for a configuration that cannot start (unknown machine, bad --device, socket in use, a
- * damaged or newer machine description).
+ * for a configuration that cannot start (unknown machine, bad --device, socket in use, a bad
+ * or missing configuration file, a damaged or newer machine description).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../api/commands.h"
+#include "log.h"
 #include "servers.h"
+#include "service.h"
 #include "state/state.h"
 #include "vcpu/guest.h"
 #include "vcpu/vcpu.h"
@@ -30,22 +33,29 @@ int main(int argc, char **argv)
     struct guest *guest = NULL;
     struct servers sv = {0};
     struct state *st = NULL;
+    struct service *svc = NULL;
+    struct config cfg = {0};
     struct error err = {0};
     char why[512];
     int r, status = EXIT_CONFIG;
 
+    log_open(LOG_TARGET_AUTO);
     r = options_parse(argc, argv, &o);
     if (r != 0) {
         options_free(&o);
         return r > 0 ? EXIT_SUCCESS : EXIT_USAGE;
     }
+    /* The configuration file under the command line (its devices and blockdevs join o's as
+     * seeds), its log level and limits, and the sockets systemd passed. */
+    if (service_setup(&o, &cfg) < 0)
+        goto out;
     if (options_apply_defaults(&o) < 0 || o.qmp.n > MAX_SERVERS || o.rest.n > MAX_SERVERS ||
         o.access.n > MAX_SERVERS) {
-        fprintf(stderr, "pcid: too many sockets or out of memory\n");
+        log_error("too many sockets or out of memory");
         goto out;
     }
     if (api_schema_check(why, sizeof(why)) < 0) { /* a command without schema, or the reverse */
-        fprintf(stderr, "pcid: built inconsistently: %s\n", why);
+        log_error("built inconsistently: %s", why);
         status = EXIT_FAILURE;
         goto out;
     }
@@ -55,14 +65,18 @@ int main(int argc, char **argv)
                                           .machine = o.machine},
                    &st, &err) < 0 ||
         machine_new(state_machine_type(st), &m, &err) < 0) {
-        fprintf(stderr, "pcid: %s\n", err.desc);
+        log_error("%s", err.desc);
         goto out;
     }
     bool cooperative = strcmp(o.guest, "cooperative") == 0;
-    if (api_new(m, &(struct api_options){.guest_running = cooperative}, &api) < 0 ||
+    if (api_new(m,
+                &(struct api_options){.guest_running = cooperative,
+                                      .debug_commands = service_debug_commands(),
+                                      .device_note = service_device_note},
+                &api) < 0 ||
         control_new(api, &ctl) < 0 ||
         vcpus_new(m, ctl, &(struct vcpus_config){.n = o.vcpus}, &vs) < 0) {
-        fprintf(stderr, "pcid: cannot start the control loop or the vCPUs\n");
+        log_error("cannot start the control loop or the vCPUs");
         status = EXIT_FAILURE;
         goto out;
     }
@@ -73,16 +87,17 @@ int main(int argc, char **argv)
                                          .refuse_unplug = o.refuse_unplug},
                   &guest);
     if (r < 0) {
-        fprintf(stderr, "pcid: --firmware-log %s: %s\n", o.firmware_log, strerror(-r));
+        log_error("--firmware-log %s: %s", o.firmware_log, strerror(-r));
         goto out;
     }
+    /* The saved machine wins; --device/--blockdev and the file's devices only seed. */
     if (state_restore(st, api, o.blockdevs.v, o.blockdevs.n, o.devices.v, o.devices.n, &err) < 0) {
-        fprintf(stderr, "pcid: %s\n", err.desc);
+        log_error("%s", err.desc);
         goto out;
     }
     api_start(api);
     if (state_attach(st, api, &err) < 0) { /* the state directory cannot be written */
-        fprintf(stderr, "pcid: %s\n", err.desc);
+        log_error("%s", err.desc);
         status = EXIT_FAILURE;
         goto out;
     }
@@ -91,18 +106,22 @@ int main(int argc, char **argv)
     /* The guest's firmware runs before any socket opens: clients see a booted machine. */
     r = guest_boot(guest);
     if (r < 0)
-        fprintf(stderr, "pcid: the guest's firmware failed: %s\n", strerror(-r));
-    unsigned functions = machine_device_count(m); /* before other threads may change it */
+        log_error("the guest's firmware failed: %s", strerror(-r));
     if (servers_open(&sv, &o, ctl, api, vs) < 0)
         goto out;
-    fprintf(stderr, "pcid %s: machine %s, %u functions, %u vCPUs, guest %s; QMP %s; REST %s%s%s\n",
-            PCID_VERSION, m->type->name, functions, o.vcpus, o.guest, o.qmp.v[0], o.rest.v[0],
-            o.rest.n > 1 ? ", " : "", o.rest.n > 1 ? o.rest.v[1] : "");
+    if (service_new(ctl, api, &cfg, &o, &svc) < 0) {
+        log_error("cannot set up the systemd notifications");
+        status = EXIT_FAILURE;
+        goto out;
+    }
+    service_ready(svc, &o); /* READY=1: state restored, firmware run, sockets open */
 
     r = control_run(ctl);
+    service_stopping(svc);
     status = r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 
 out:
+    service_free(svc);
     servers_close_front(&sv);
     vcpus_free(vs);
     guest_free(guest);
@@ -112,5 +131,6 @@ out:
     state_free(st);
     machine_free(m);
     options_free(&o);
+    config_free(&cfg);
     return status;
 }

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <netdb.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "../api/commands.h"
+#include "log.h"
 #include "vcpu/guest.h"
 
 static const char usage[] =
@@ -46,12 +48,16 @@ static const char usage[] =
     "  --machine-description FILE\n"
     "                          build the machine from FILE (a machine.json) instead of the\n"
     "                          saved description or --device\n"
+    "  --config FILE           read settings from a JSON file (default /etc/pcid/pcid.json,\n"
+    "                          skipped when absent); command-line options override it\n"
+    "  --log-level LEVEL       err, warning, notice, info (default) or debug\n"
     "  -h, --help              show this help\n"
     "  --version               show the version\n\n"
     "Default sockets: RUNDIR/qmp.sock, RUNDIR/rest.sock and tcp:127.0.0.1:8086, where RUNDIR\n"
-    "is $RUNTIME_DIRECTORY, /run/pcid (root), $XDG_RUNTIME_DIR/pcid or /tmp/pcid-UID.\n";
+    "is $RUNTIME_DIRECTORY, /run/pcid (root), $XDG_RUNTIME_DIR/pcid or /tmp/pcid-UID.\n"
+    "Sockets systemd passes (FileDescriptorName=qmp, rest, access) replace the defaults.\n";
 
-static int strv_push(struct strv *s, const char *v)
+int strv_push(struct strv *s, const char *v)
 {
     char **n = realloc(s->v, (s->n + 1) * sizeof(*n));
 
@@ -65,7 +71,7 @@ static int strv_push(struct strv *s, const char *v)
     return 0;
 }
 
-static void strv_free(struct strv *s)
+void strv_free(struct strv *s)
 {
     for (size_t i = 0; i < s->n; i++)
         free(s->v[i]);
@@ -129,6 +135,8 @@ int options_parse(int argc, char **argv, struct pcid_options *o)
         OPT_STATE_DIR,
         OPT_NO_STATE,
         OPT_MACHINE_DESCRIPTION,
+        OPT_CONFIG,
+        OPT_LOG_LEVEL,
     };
     static const struct option longopts[] = {
         {"machine", required_argument, NULL, OPT_MACHINE},
@@ -145,6 +153,8 @@ int options_parse(int argc, char **argv, struct pcid_options *o)
         {"state-dir", required_argument, NULL, OPT_STATE_DIR},
         {"no-state", no_argument, NULL, OPT_NO_STATE},
         {"machine-description", required_argument, NULL, OPT_MACHINE_DESCRIPTION},
+        {"config", required_argument, NULL, OPT_CONFIG},
+        {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION},
         {0},
@@ -184,6 +194,7 @@ int options_parse(int argc, char **argv, struct pcid_options *o)
             if (strcmp(optarg, "none") != 0 && strcmp(optarg, "cooperative") != 0)
                 return bad("--guest: unknown guest mode '%s' (cooperative, none)", optarg);
             o->guest = optarg;
+            o->given |= OPT_GIVEN_GUEST;
             break;
         case OPT_EJECT_DELAY: {
             char *end;
@@ -191,6 +202,7 @@ int options_parse(int argc, char **argv, struct pcid_options *o)
             if (!*optarg || *end || optarg[0] == '-' || ms > GUEST_EJECT_DELAY_MAX_MS)
                 return bad("--eject-delay takes milliseconds from 0 to 60000, not '%s'", optarg);
             o->eject_delay_ms = (unsigned)ms;
+            o->given |= OPT_GIVEN_EJECT_DELAY;
             break;
         }
         case OPT_FIRMWARE_LOG:
@@ -213,12 +225,24 @@ int options_parse(int argc, char **argv, struct pcid_options *o)
         case OPT_MACHINE_DESCRIPTION:
             o->machine_description = optarg;
             break;
+        case OPT_CONFIG:
+            if (!*optarg)
+                return bad("--config takes a file name%s", "");
+            o->config = optarg;
+            break;
+        case OPT_LOG_LEVEL:
+            if (log_level_parse(optarg) < 0)
+                return bad("--log-level: unknown level '%s' (err, warning, notice, info, debug)",
+                           optarg);
+            o->log_level = optarg;
+            break;
         case OPT_VCPUS: {
             char *end;
             unsigned long n = strtoul(optarg, &end, 10);
             if (*end || n < 1 || n > 64)
                 return bad("--vcpus takes a number from 1 to 64, not '%s'", optarg);
             o->vcpus = (unsigned)n;
+            o->given |= OPT_GIVEN_VCPUS;
             break;
         }
         case 'h':
@@ -313,8 +337,11 @@ static int listen_unix(const char *path, char *why, size_t len)
     }
     strcpy(sa.sun_path, path);
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0)
-        return -errno;
+    if (fd < 0) {
+        r = -errno;
+        snprintf(why, len, "cannot make a socket for %s: %s", path, strerror(-r));
+        return r;
+    }
     /* Replace a stale socket from an earlier run, but never a live one. */
     if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EAGAIN) {
         snprintf(why, len, "%s is in use by a running server", path);
@@ -355,8 +382,10 @@ static int listen_tcp(const char *hostport, char *why, size_t len)
     }
     fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
+        r = -errno;
+        snprintf(why, len, "cannot make a socket for tcp:%s: %s", hostport, strerror(-r));
         freeaddrinfo(ai);
-        return -errno;
+        return r;
     }
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 64) < 0) {
@@ -370,8 +399,37 @@ static int listen_tcp(const char *hostport, char *why, size_t len)
     return fd;
 }
 
+/* A listening stream socket inherited from systemd (sd_listen_fds(3)). */
+static int listen_fd(const char *num, char *why, size_t len)
+{
+    int type = 0, listening = 0, fd;
+    socklen_t l1 = sizeof(type), l2 = sizeof(listening);
+    char *end;
+    long n = strtol(num, &end, 10);
+
+    if (!*num || *end || n < 3 || n > INT_MAX) {
+        snprintf(why, len, "fd:%s is not an inherited file descriptor", num);
+        return -EINVAL;
+    }
+    fd = (int)n;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l1) < 0 ||
+        getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &l2) < 0 || type != SOCK_STREAM ||
+        !listening) {
+        snprintf(why, len, "fd %d passed by systemd is not a listening stream socket", fd);
+        return -ENOTSOCK;
+    }
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
+        fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+        snprintf(why, len, "fd %d: %s", fd, strerror(errno));
+        return -errno;
+    }
+    return fd;
+}
+
 int listen_spec(const char *spec, char *why, size_t len)
 {
+    if (strncmp(spec, "fd:", 3) == 0)
+        return listen_fd(spec + 3, why, len);
     if (strncmp(spec, "unix:", 5) == 0)
         return listen_unix(spec + 5, why, len);
     if (strncmp(spec, "tcp:", 4) == 0)

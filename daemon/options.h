@@ -34,7 +34,16 @@ struct pcid_options {
     const char *state_dir;           /* --state-dir DIR, or NULL */
     int no_state;                    /* --no-state */
     const char *machine_description; /* --machine-description FILE, or NULL */
+    /* The service (daemon/service.h, daemon/config.h). */
+    const char *config;    /* --config FILE, or NULL: the default file (config.h), optional */
+    const char *log_level; /* --log-level LEVEL, or NULL: the config file's, else info */
+    unsigned given;        /* OPT_GIVEN_*: scalars the command line set (a config file fills
+                            * the others; lists count as given when not empty) */
 };
+
+#define OPT_GIVEN_GUEST       (1u << 0)
+#define OPT_GIVEN_VCPUS       (1u << 1)
+#define OPT_GIVEN_EJECT_DELAY (1u << 2)
 
 /*
  * options_parse() - parse argv into *o (strings point into argv or are owned by o).
@@ -48,10 +57,15 @@ int options_apply_defaults(struct pcid_options *o);
 
 void options_free(struct pcid_options *o);
 
+/* strv_push() - append a copy of `v`. Returns 0 or -ENOMEM. strv_free() empties the list. */
+int strv_push(struct strv *s, const char *v);
+void strv_free(struct strv *s);
+
 /*
  * listen_spec() - open a listening socket for "unix:PATH" (stale socket replaced, mode 0660,
- * parent directory created 0750) or "tcp:HOST:PORT". Returns the fd or -errno; on error
- * `why` (len bytes) says what failed.
+ * parent directory created 0750) or "tcp:HOST:PORT", or take over "fd:N", a listening stream
+ * socket passed by systemd (service.h; made non-blocking and close-on-exec). Returns the fd or
+ * -errno; on error `why` (len bytes) says what failed.
  */
 int listen_spec(const char *spec, char *why, size_t len);
 

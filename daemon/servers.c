@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "servers.h"
 
+#include "log.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,11 +13,11 @@
 /* Open the listening socket of `spec`; remember unix sockets we created. */
 static int open_socket(struct servers *sv, const char *kind, const char *spec)
 {
-    char why[512];
+    char why[512] = "";
     int fd = listen_spec(spec, why, sizeof(why));
 
     if (fd < 0)
-        fprintf(stderr, "pcid: %s: %s\n", kind, why);
+        log_error("%s: %s", kind, why);
     else if (strncmp(spec, "unix:", 5) == 0)
         sv->made[sv->n_made++] = spec + 5;
     return fd;

@@ -246,8 +246,15 @@ int machine_add_device(struct machine *m, struct pci_bus *bus, uint8_t devfn, st
         m->plat->topology_changed(m->plat_opaque);
     if (d->hotplugged && m->type->hotplug_plug)
         m->type->hotplug_plug(m, d);
+    machine_dev_bdf(md, bdf);
     if (m->events.device_added)
-        m->events.device_added(m->events.opaque, d->id, machine_dev_bdf(md, bdf));
+        m->events.device_added(m->events.opaque, d->id, bdf);
+    if (m->events.device_note)
+        m->events.device_note(m->events.opaque, &(struct machine_dev_note){.added = true,
+                                                                           .hotplug = m->started,
+                                                                           .id = d->id,
+                                                                           .bdf = bdf,
+                                                                           .driver = drv->name});
     return 0;
 
 nomem:
@@ -287,6 +294,9 @@ struct removed {
     char *id, *path;
     bool virtio_backend;
     uint64_t pending_ns; /* since its removal was requested; 0: nobody asked */
+    char bdf[PCI_BDF_STRLEN];
+    const char *driver; /* static: a driver's or a built-in type's name */
+    bool hotplug;
 };
 
 static void remove_one(struct machine *m, struct machine_dev *md, struct removed *out)
@@ -296,7 +306,10 @@ static void remove_one(struct machine *m, struct machine_dev *md, struct removed
     *out = (struct removed){.path = md->path,
                             .id = md->pci->id ? strdup(md->pci->id) : NULL,
                             .virtio_backend = md->virtio_backend,
-                            .pending_ns = requested ? MAX(now_ns() - requested, (uint64_t)1) : 0};
+                            .pending_ns = requested ? MAX(now_ns() - requested, (uint64_t)1) : 0,
+                            .driver = md->drv ? md->drv->name : md->pci->name,
+                            .hotplug = m->started};
+    machine_dev_bdf(md, out->bdf);
     unlink_dev(m, md);
     pci_bus_detach(md->pci);
     pci_dev_unrealize(md->pci);
@@ -327,6 +340,11 @@ static void report_removed(struct machine *m, struct removed *r)
             free(child);
         }
     }
+    if (m->events.device_note)
+        m->events.device_note(m->events.opaque, &(struct machine_dev_note){.hotplug = r->hotplug,
+                                                                           .id = r->id,
+                                                                           .bdf = r->bdf,
+                                                                           .driver = r->driver});
     if (m->events.device_deleted && r->path)
         m->events.device_deleted(m->events.opaque, r->id, r->path);
     free(r->id);

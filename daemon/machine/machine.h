@@ -115,6 +115,15 @@ struct machine_dev {
     struct machine_dev *next;
 };
 
+/* A device added or removed, as the daemon's log tells it (machine_events.device_note). */
+struct machine_dev_note {
+    bool added;         /* false: removed */
+    bool hotplug;       /* the machine had started (false: cold-plugged, or a restore) */
+    const char *id;     /* the user's id, or NULL */
+    const char *bdf;    /* "0000:00:03.0" */
+    const char *driver; /* "virtio-net-pci" (a built-in function: its type name) */
+};
+
 struct machine_events {
     /* A device left the machine: `id` may be NULL (no id, or an internal child). */
     void (*device_deleted)(void *opaque, const char *id, const char *path);
@@ -125,6 +134,10 @@ struct machine_events {
     void (*device_removed)(void *opaque, uint64_t pending_ns);
     /* The guest refused the requested removal of a device; it stays. */
     void (*unplug_refused)(void *opaque, const char *id, const char *path);
+    /* For the daemon's log: a device was added, or removed (called with its DEVICE_DELETED,
+     * after the description was saved). Under the control lock; `n` is valid during the call
+     * only. May be NULL. */
+    void (*device_note)(void *opaque, const struct machine_dev_note *n);
     void *opaque;
 };
 

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../limit.h"
 #include "json_stream.h"
 
 struct qmp_client {
@@ -96,7 +97,7 @@ static void client_send(struct qmp_client *cl, json_t *obj)
     if (!text)
         return;
     len = strlen(text);
-    if (cl->out_len + len + 2 > QMP_MAX_OUTPUT) {
+    if (cl->out_len + len + 2 > limit_get(LIMIT_QMP_OUTPUT_BYTES)) {
         cl->dead = true; /* a client that does not read its replies and events is dropped */
         free(text);
         return;
@@ -247,8 +248,8 @@ static void on_value(void *opaque, enum json_stream_event ev, const char *text, 
     char desc[ERROR_DESC_MAX];
 
     if (ev == JSON_STREAM_TOO_BIG) {
-        snprintf(desc, sizeof(desc), "JSON parse error, value too large (limit %d bytes)",
-                 QMP_MAX_VALUE);
+        snprintf(desc, sizeof(desc), "JSON parse error, value too large (limit %zu bytes)",
+                 cl->js.max_size);
         send_error(cl, "GenericError", desc, NULL);
         return;
     }
@@ -324,7 +325,7 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
     cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (cfd < 0)
         return 0;
-    if (s->n_clients >= QMP_MAX_CLIENTS) {
+    if (s->n_clients >= limit_get(LIMIT_QMP_CLIENTS)) {
         close(cfd);
         return 0;
     }
@@ -335,7 +336,7 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
     }
     cl->srv = s;
     cl->fd = cfd;
-    json_stream_init(&cl->js, QMP_MAX_VALUE, on_value, cl);
+    json_stream_init(&cl->js, limit_get(LIMIT_QMP_VALUE_BYTES), on_value, cl);
     if (sd_event_add_io(control_event(s->ctl), &cl->src, cfd, EPOLLIN | EPOLLRDHUP, on_client_io,
                         cl) < 0) {
         client_free(cl);

@@ -5,9 +5,10 @@
  * line out, CRLF-terminated, request `id` echoed, QEMU's error classes).
  *
  * Transport only: every command is run through api_execute(). Runs on the control thread.
- * Limits: QMP_MAX_CLIENTS connections per socket (more are closed at once), QMP_MAX_VALUE
- * bytes per JSON value (larger ones get an error reply and are skipped), QMP_MAX_OUTPUT bytes
- * of unsent output per client (a client that does not read is disconnected).
+ * Limits (defaults here; the configured values come from ../limit.h): QMP_MAX_CLIENTS
+ * connections per socket (more are closed at once), QMP_MAX_VALUE bytes per JSON value (larger
+ * ones get an error reply and are skipped), QMP_MAX_OUTPUT bytes of unsent output per client (a
+ * client that does not read is disconnected).
  */
 #ifndef PCID_MONITOR_QMP_H
 #define PCID_MONITOR_QMP_H

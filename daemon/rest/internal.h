@@ -25,6 +25,7 @@ struct rest_server {
 struct rest_body {
     char *data;
     size_t len;
+    uint64_t limit; /* the body limit, taken at the first chunk (../limit.h) */
     bool too_big;
 };
 

@@ -7,11 +7,14 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "../../api/metrics.h"
+#include "../limit.h"
+#include "../log.h"
 #include "internal.h"
 
 /* ---- request counters: [route][method][status], relaxed atomics ---- */
@@ -256,8 +259,9 @@ json_t *rest_body_json(struct rest_ctx *x, enum MHD_Result *res)
     json_t *v;
 
     if (x->body->too_big) {
-        *res = rest_send_error(x, MHD_HTTP_CONTENT_TOO_LARGE, "GenericError",
-                               "request body exceeds %d bytes", REST_MAX_BODY);
+        *res =
+            rest_send_error(x, MHD_HTTP_CONTENT_TOO_LARGE, "GenericError",
+                            "request body exceeds %llu bytes", (unsigned long long)x->body->limit);
         return NULL;
     }
     if (!ct || strncasecmp(ct, "application/json", 16) != 0 || (ct[16] && ct[16] != ';')) {
@@ -356,7 +360,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (*data_size) {
-        if (!b->too_big && b->len + *data_size <= REST_MAX_BODY) {
+        if (!b->limit)
+            b->limit = limit_get(LIMIT_REST_BODY_BYTES); /* one value for the whole body */
+        if (!b->too_big && b->len + *data_size <= b->limit) {
             char *d = realloc(b->data, b->len + *data_size + 1);
             if (!d)
                 return MHD_NO;
@@ -394,6 +400,20 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     }
 }
 
+/* libmicrohttpd's own messages (a failed accept, a broken client) go to pcid's log. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char text[512];
+    size_t n;
+
+    (void)cls;
+    vsnprintf(text, sizeof(text), fmt, ap);
+    n = strlen(text);
+    while (n && text[n - 1] == '\n')
+        text[--n] = 0;
+    log_warning("REST: %s", text);
+}
+
 int rest_server_new(struct api *api, int fd, struct rest_server **ret)
 {
     struct rest_server *s = calloc(1, sizeof(*s));
@@ -404,12 +424,16 @@ int rest_server_new(struct api *api, int fd, struct rest_server **ret)
     }
     s->api = api;
     s->fd = fd;
-    s->mhd = MHD_start_daemon(
-        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-            MHD_USE_ERROR_LOG,
-        0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, s, MHD_OPTION_CONNECTION_LIMIT, (unsigned)REST_MAX_CONNECTIONS,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)REST_IDLE_TIMEOUT_S, MHD_OPTION_END);
+    /* MHD_USE_ITC: MHD wakes its thread through its own channel, never by shutdown(2) of the
+     * listening socket, which may be systemd's (passed to us) and must outlive pcid. */
+    s->mhd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                                  MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+                              0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+                              NULL, /* first, as MHD wants */
+                              MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
+                              on_completed, s, MHD_OPTION_CONNECTION_LIMIT,
+                              (unsigned)REST_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+                              (unsigned)REST_IDLE_TIMEOUT_S, MHD_OPTION_END);
     if (!s->mhd) {
         close(fd);
         free(s);
@@ -426,7 +450,12 @@ void rest_server_free(struct rest_server *s)
     /* Blocked handlers (event streams, DELETE ?wait=) see the flag and return. */
     __atomic_store_n(&s->stopping, 1, __ATOMIC_RELEASE);
     api_events_kick(s->api);
+    /* Take the listening socket back first, so that MHD neither shuts it down (systemd keeps
+     * it for the next activation) nor closes it: that is ours to do, once its threads are
+     * gone. (Should MHD refuse, it still owns the socket and closes it itself.) */
+    bool ours = MHD_quiesce_daemon(s->mhd) != MHD_INVALID_SOCKET;
     MHD_stop_daemon(s->mhd);
-    close(s->fd);
+    if (ours)
+        close(s->fd);
     free(s);
 }

@@ -8,8 +8,9 @@
  * Status codes: 200/201/202 success; 400 bad input (GenericError); 404 unknown device, command,
  * route or snapshot; 405 method not allowed (with Allow); 409 conflict (occupied slot, duplicate
  * id, pending unplug, limit, the guest refused a removal, a snapshot that does not fit the
- * machine); 412 If-Match does not name the current generation; 413 body over REST_MAX_BODY;
- * 415 POST body not application/json; 500 internal (also: a change made but not saved).
+ * machine); 412 If-Match does not name the current generation; 413 body over the
+ * rest-body-bytes limit (REST_MAX_BODY unless configured, ../limit.h); 415 POST body not
+ * application/json; 500 internal (also: a change made but not saved).
  *
  * Persistence routes: GET /v1/machine/description (query-machine-description), GET /v1/state
  * (query-state-snapshots), POST /v1/state/save and /v1/state/load with {"name": NAME}
@@ -37,7 +38,7 @@
 
 #include "../../api/commands.h"
 
-#define REST_MAX_BODY        (1024 * 1024) /* request body limit, bytes */
+#define REST_MAX_BODY        (1024 * 1024) /* request body limit, bytes (default; ../limit.h) */
 #define REST_MAX_CONNECTIONS 64            /* per listening socket, event streams included */
 #define REST_IDLE_TIMEOUT_S  30            /* idle / slow client timeout */
 #define REST_MAX_WAIT_S      60            /* DELETE ?wait= limit, seconds */
@@ -51,8 +52,11 @@ struct rest_server;
  */
 int rest_server_new(struct api *api, int fd, struct rest_server **ret);
 
-/* rest_server_free() - end event streams and waits, stop the threads, close the socket.
- * NULL is fine. */
+/*
+ * rest_server_free() - end event streams and waits, stop the threads, close the socket. The
+ * listening socket is closed, never shut down: it may be systemd's, which keeps listening for
+ * the next start (MHD_USE_ITC wakes MHD's threads instead). NULL is fine.
+ */
 void rest_server_free(struct rest_server *s);
 
 #endif

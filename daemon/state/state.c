@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../log.h"
 #include "../util/opts.h"
 #include "description.h"
 #include "store.h"
@@ -155,8 +156,8 @@ const char *state_machine_type(const struct state *st)
         const struct machine_type *want = st->machine ? machine_type_find(st->machine) : NULL;
 
         if (st->machine && want != st->desc->type)
-            fprintf(stderr, "pcid: --machine %s ignored: %s describes a %s machine\n", st->machine,
-                    st->desc_path, st->desc->type->name);
+            log_warning("--machine %s ignored: %s describes a %s machine", st->machine,
+                        st->desc_path, st->desc->type->name);
         return st->desc->type->name;
     }
     return st->machine;
@@ -196,16 +197,16 @@ static int restore_backends(struct state *st, struct api *api, char *const *spec
 
         opts_parse(specs[i], NULL, find_node_name, &node);
         if (node && backend_find(&api_machine(api)->backends, node)) {
-            fprintf(stderr, "pcid: --blockdev %s ignored: node '%s' is restored from %s\n",
-                    specs[i], node, st->backends_path);
+            log_notice("--blockdev %s ignored: node '%s' is restored from %s", specs[i], node,
+                       st->backends_path);
             free(node);
             continue;
         }
         free(node);
         r = api_blockdev_add_spec(api, specs[i], &e);
         if (r < 0)
-            return error_setf(err, ERROR_CLASS_GENERIC, e.kind, "--blockdev %s: %s", specs[i],
-                              e.desc);
+            return error_setf(err, ERROR_CLASS_GENERIC, e.kind, "blockdev %s: %s", specs[i],
+                              e.desc); /* --blockdev, or the configuration file's */
     }
     return 0;
 }
@@ -271,10 +272,10 @@ int state_restore(struct state *st, struct api *api, char *const *blockdevs, siz
             if (r < 0)
                 return r;
         }
-        if (n_devices)
-            fprintf(stderr,
-                    "pcid: %zu --device option%s ignored: the machine is restored from %s\n",
-                    n_devices, n_devices == 1 ? "" : "s", st->desc_path);
+        if (n_devices) /* seeds: --device, or the configuration file's "devices" */
+            log_notice("%zu seed device%s (--device or the configuration file) ignored: the "
+                       "machine is restored from %s",
+                       n_devices, n_devices == 1 ? "" : "s", st->desc_path);
         return 0;
     }
     for (size_t i = 0; i < n_devices; i++) {
@@ -282,7 +283,7 @@ int state_restore(struct state *st, struct api *api, char *const *blockdevs, siz
         r = api_device_add_spec(api, devices[i], false, &e);
         machine_unlock(api_machine(api));
         if (r < 0)
-            return error_setf(err, ERROR_CLASS_GENERIC, e.kind, "--device %s: %s", devices[i],
+            return error_setf(err, ERROR_CLASS_GENERIC, e.kind, "device %s: %s", devices[i],
                               error_is_set(&e) ? e.desc : strerror(-r));
     }
     return 0;
@@ -337,7 +338,7 @@ static int save(void *opaque, struct machine *m, struct error *err)
     if (err)
         error_setf(err, ERROR_CLASS_GENERIC, e.kind, "%s", e.desc);
     else
-        fprintf(stderr, "pcid: %s; it is saved with the next change\n", e.desc);
+        log_error("%s; it is saved with the next change", e.desc);
     return r;
 }
 

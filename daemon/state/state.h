@@ -13,7 +13,8 @@
  *                   the description, each at its address with its properties, as cold-plugged
  *                   devices (a restart is a reset of the machine). --blockdev adds nodes not
  *                   already saved; --device seeds a fresh machine only: an existing description
- *                   wins, and ignored seeds are reported on stderr.
+ *                   wins, and ignored seeds are logged (log.h). The configuration file's
+ *                   devices and blockdevs arrive here as the same seeds.
  *   state_attach()  from then on every change is saved: the first save writes the files that
  *                   differ from what is on disk, later ones run before a changing command
  *                   returns and before DEVICE_DELETED goes out (machine_persist). It also tells
@@ -49,8 +50,8 @@ const char *state_machine_type(const struct state *st);
 
 /*
  * state_restore() - see above. `blockdevs` and `devices` are the --blockdev and --device specs
- * (QEMU -blockdev / -device syntax). Returns 0, or -errno with `err` naming the file and entry,
- * or the option, that failed.
+ * (QEMU -blockdev / -device syntax), or the configuration file's, which config.c merged there.
+ * Returns 0, or -errno with `err` naming the file and entry, or the option, that failed.
  */
 int state_restore(struct state *st, struct api *api, char *const *blockdevs, size_t n_blockdevs,
                   char *const *devices, size_t n_devices, struct error *err);

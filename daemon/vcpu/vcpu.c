@@ -543,6 +543,10 @@ void vcpus_free(struct vcpus *vs)
             pthread_join(v->thread, NULL);
         }
     }
+    /* No vCPU posts any more: run the ejects they posted now, while vs exists (shutdown could
+     * otherwise leave one for control_free(), after vs is gone). */
+    if (vs->ctl)
+        control_flush_posted(vs->ctl);
     if (vs->m) {
         machine_lock(vs->m);
         machine_set_platform(vs->m, NULL, NULL);

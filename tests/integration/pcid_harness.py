@@ -215,7 +215,8 @@ class Pcid:
         self.log = None
 
     def start(self):
-        self.log = open(os.path.join(self.dir, 'pcid.log'), 'w+')
+        # O_APPEND: pcid shares this file's offset, which logtext() moves when it reads.
+        self.log = open(os.path.join(self.dir, 'pcid.log'), 'a+')
         self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT,
                                      env=self.env)
         deadline = time.time() + 10

@@ -374,5 +374,59 @@ class QmpSchema(unittest.TestCase):
             for arg, optional in mine_args.items():
                 self.assertEqual(theirs_args.get(arg), optional, '%s: %s' % (name, arg))
 
+
+class TestOnlyCommands(unittest.TestCase):
+    """A command registered only sometimes (x-debug-hang, with PCID_DEBUG_COMMANDS=1) is in the
+    schema with "if": query-commands, query-qmp-schema and /metrics list it exactly when the
+    daemon has it; without it, it is CommandNotFound. Never run here (it hangs on purpose)."""
+
+    def listing(self, d):
+        q = d.qmp()
+        try:
+            cmds = sorted(c['name'] for c in q.cmd('query-commands'))
+            s = Introspection(q.cmd('query-qmp-schema'))
+            status, metrics, _ = d.rest('GET', '/metrics')
+            self.assertEqual(status, 200)
+            r = q.cmd_raw({'execute': 'x-debug-hang', 'arguments': {'zzz': 1}})
+        finally:
+            q.close()
+        return cmds, s, metrics, r
+
+    def test_off(self):
+        with Pcid() as d:
+            cmds, s, metrics, r = self.listing(d)
+        self.assertNotIn('x-debug-hang', cmds)
+        self.assertEqual(sorted(s.names('command')), cmds)
+        self.assertNotIn('command="x-debug-hang"', metrics)
+        self.assertEqual(r['error'], {'class': 'CommandNotFound',
+                                      'desc': 'The command x-debug-hang has not been found'})
+
+    def test_on(self):
+        with Pcid(env={'PCID_DEBUG_COMMANDS': '1'}) as d:
+            cmds, s, metrics, r = self.listing(d)
+        self.assertIn('x-debug-hang', cmds)
+        self.assertEqual(sorted(s.names('command')), cmds)
+        hang = s.entity('x-debug-hang')
+        self.assertEqual(hang.get('features'), ['unstable'])
+        self.assertEqual(s.type(hang['arg-type'])['members'], [])
+        self.assertIn('pcid_commands_total{command="x-debug-hang",result="ok"} 0', metrics)
+        # Its arguments are checked against the schema before anything runs.
+        self.assertEqual(r['error']['desc'], "Parameter 'zzz' is unexpected")
+
+    def test_schema_file_and_generator_agree(self):
+        """The source marks it; the generator refuses an "if" it does not know."""
+        with open(os.path.join(ROOT, 'api', 'schema', 'qmp-schema.json')) as f:
+            doc = json.load(f)
+        marked = [e['command'] for e in doc['schema'] if 'if' in e]
+        self.assertEqual(marked, ['x-debug-hang'])
+        sys.path.insert(0, os.path.join(ROOT, 'api', 'schema'))
+        import gen_schema
+        bad = dict(doc, schema=doc['schema'] + [{'command': 'x-other', 'if': 'SOMETHING'}])
+        with self.assertRaises(gen_schema.SchemaError):
+            gen_schema.Schema(bad)
+        self.assertNotIn('x-debug-hang',
+                         [e['name'] for e in gen_schema.Introspect(gen_schema.Schema(doc)).run()])
+
+
 if __name__ == '__main__':
     unittest.main()

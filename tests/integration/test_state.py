@@ -370,8 +370,9 @@ class Restart(StateDir):
             q.close()
             self.assertEqual(ids, ['seed'])
             self.assertEqual(d.stop(), 0)
-            self.assertIn('1 --device option ignored: the machine is restored from %s' %
-                          os.path.join(self.sd, 'machine.json'), d.logtext())
+            self.assertIn('1 seed device (--device or the configuration file) ignored: the '
+                          'machine is restored from %s' % os.path.join(self.sd, 'machine.json'),
+                          d.logtext())
 
     def test_blockdev_adds_nodes(self):
         with Pcid(args=['--blockdev', NULL0 + ',size=4096'], state_dir=self.sd):

@@ -3,7 +3,8 @@
  * test-api-events.c — the event ring (api/events.c): ids in emission order, reads after an id,
  * the bound (API_EVENT_RING) and what a reader asking for lost events is told, waits that end
  * on an event, a timeout or a cancel; and the machine events the command layer turns into QMP
- * events (DEVICE_DELETED, DEVICE_UNPLUG_GUEST_ERROR with the device staying).
+ * events (DEVICE_DELETED, DEVICE_UNPLUG_GUEST_ERROR with the device staying); the log's
+ * device notes against persistence (a removal noted after the save, before DEVICE_DELETED).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -195,15 +196,116 @@ static void test_machine_events(void **state)
         api_event_rec_clear(&out[i]);
 }
 
+/* What happened, in order: the persist hook, the log notes, the events. */
+struct trace {
+    char lines[16][128];
+    int n;
+    uint64_t saved_gen; /* config_gen at the last save, as state.c's hook skips a repeat */
+};
+
+static void trace_add(struct trace *t, const char *line)
+{
+    assert_true(t->n < 16);
+    snprintf(t->lines[t->n++], sizeof(t->lines[0]), "%s", line);
+}
+
+static int trace_persist(void *opaque, struct machine *m, struct error *err)
+{
+    struct trace *t = opaque;
+    char line[128];
+
+    (void)err;
+    if (m->config_gen == t->saved_gen)
+        return 0;
+    t->saved_gen = m->config_gen;
+    /* What is saved: the machine as it is now. */
+    snprintf(line, sizeof(line), "saved, n1 %s", machine_find_device(m, "n1") ? "in" : "out");
+    trace_add(t, line);
+    return 0;
+}
+
+static void trace_note(void *opaque, const struct api_device_note *n)
+{
+    struct trace *t = opaque;
+    char line[128];
+
+    snprintf(line, sizeof(line), "%s %s %s %s %s", n->added ? "added" : "removed",
+             n->id ? n->id : "-", n->bdf, n->driver, n->hotplug ? "hot" : "cold");
+    trace_add(t, line);
+}
+
+static void trace_event(void *opaque, json_t *event)
+{
+    trace_add(opaque, json_string_value(json_object_get(event, "event")));
+}
+
+/*
+ * The log's device notes (api_options.device_note, what journald gets) against persistence:
+ * an addition is noted when it happens (cold before api_start, hot after); a removal is noted
+ * only once the description was saved without the device, right before its DEVICE_DELETED.
+ */
+static void test_device_notes(void **state)
+{
+    struct unit_fix *f = *state;
+    struct trace *t = unit_defer(f, free, calloc(1, sizeof(struct trace)));
+    struct env *e = calloc(1, sizeof(*e));
+    json_t *args, *ret = NULL;
+    struct error err = {0};
+
+    assert_non_null(t);
+    assert_non_null(e);
+    unit_defer(f, env_free, e);
+    assert_int_equal(machine_new("pc", &e->m, &err), 0);
+    assert_int_equal(
+        api_new(e->m, &(struct api_options){.device_note = trace_note, .device_note_opaque = t},
+                &e->api),
+        0);
+    machine_lock(e->m);
+    assert_int_equal(api_device_add_spec(e->api, "e1000,id=cold,addr=4", false, &err), 0);
+    machine_unlock(e->m);
+    api_start(e->api);
+    e->m->persist = (struct machine_persist){.sync = trace_persist, .opaque = t};
+    assert_true(api_add_listener(e->api, trace_event, t) >= 0);
+
+    args = json_pack("{s:s,s:s,s:s}", "driver", "virtio-net-pci", "id", "n1", "addr", "6");
+    assert_int_equal(api_execute(e->api, "device_add", args, &ret, &err), 0);
+    json_decref(ret);
+    json_decref(args);
+    args = json_pack("{s:s}", "id", "n1");
+    assert_int_equal(api_execute(e->api, "device_del", args, &ret, &err), 0);
+    json_decref(ret);
+    json_decref(args);
+    assert_int_equal(api_execute(e->api, "system_reset", NULL, &ret, &err), 0);
+    json_decref(ret);
+
+    static const char *const want[] = {
+        "added cold 0000:00:04.0 e1000 cold",
+        "PCI_DEVICE_ADDED",
+        "added n1 0000:00:06.0 virtio-net-pci hot",
+        "saved, n1 in",
+        "RESET",
+        "saved, n1 out",
+        "DEVICE_DELETED", /* the virtio-backend child */
+        "removed n1 0000:00:06.0 virtio-net-pci hot",
+        "DEVICE_DELETED",
+    };
+    /* The cold-plugged device's event came before the listener; its note is in the trace. */
+    assert_int_equal(t->n, (int)ARRAY_SIZE(want));
+    for (size_t i = 0; i < ARRAY_SIZE(want); i++)
+        assert_string_equal(t->lines[i], want[i]);
+    e->m->persist = (struct machine_persist){0};
+}
+
 int main(void)
 {
     struct unit_suite s = {0};
     static const struct {
         const char *name;
-    } one[] = {{"once"}};
+    } one[] = {{"once"}}, notes[] = {{"added, saved, removed"}};
 
     UNIT_ROWS_FIX(&s, read_rows, test_read);
     UNIT_ROWS_FIX(&s, one, test_wait);
     UNIT_ROWS_FIX(&s, one, test_machine_events);
+    UNIT_ROWS_FIX(&s, notes, test_device_notes);
     return unit_run(&s, "api-events");
 }

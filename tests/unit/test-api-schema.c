@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test-api-schema.c — the command layer against its schema (api/commands.c, api/schema.h):
- * every handler has a schema entry and the reverse; arguments are checked as the schema says
+ * every handler has a schema entry and the reverse; a test-only command (x-debug-hang) exists,
+ * is listed by query-commands, query-qmp-schema and /metrics exactly when the api has
+ * debug_commands, and is CommandNotFound otherwise; arguments are checked as the schema says
  * (missing, unexpected, wrong JSON kind, enum value) with QEMU's messages, in schema order, and
  * nothing runs on a refusal; api_call()'s precondition, dry run and outputs.
  */
@@ -9,6 +11,7 @@
 #include <string.h>
 
 #include "api/commands.h"
+#include "api/metrics.h"
 #include "api/schema.h"
 #include "tests/unit/unit.h"
 
@@ -46,8 +49,11 @@ static void test_table_matches_schema(void **state)
     assert_int_equal(api_schema_check(why, sizeof(why)), 0);
     assert_string_equal(why, "");
     for (size_t i = 0; api_command_at(i); i++) {
-        assert_non_null(api_schema_command_find(api_command_at(i)));
-        assert_true(api_has_command(api_command_at(i)));
+        const struct api_schema_command *sc = api_schema_command_find(api_command_at(i));
+
+        assert_non_null(sc);
+        /* A test-only command ("if" in the schema) is not a command for QMP's early check. */
+        assert_true(api_has_command(api_command_at(i)) == !sc->debug);
         if (i)
             assert_true(strcmp(api_command_at(i - 1), api_command_at(i)) < 0); /* sorted */
     }
@@ -59,30 +65,115 @@ static void test_table_matches_schema(void **state)
     assert_non_null(api_schema_command_find("device_del")->args);
 }
 
-static void test_introspection_parses(void **state)
+/* The commands an introspection lists, in order. */
+static json_t *introspected_commands(const char *text)
 {
     json_error_t jerr;
-    json_t *s = json_loads(api_schema_introspection, 0, &jerr);
-    size_t i, commands = 0;
-    json_t *e;
+    json_t *s = json_loads(text, 0, &jerr), *names = json_array(), *e;
+    size_t i;
 
-    (void)state;
     assert_non_null(s);
     json_array_foreach(s, i, e)
     {
         const char *meta = json_string_value(json_object_get(e, "meta-type"));
 
         assert_non_null(meta);
-        if (streq(meta, "command")) {
-            assert_true(api_has_command(json_string_value(json_object_get(e, "name"))));
-            commands++;
-        }
+        if (streq(meta, "command"))
+            json_array_append(names, json_object_get(e, "name"));
     }
-    i = 0;
-    while (api_command_at(i))
-        i++;
-    assert_int_equal(commands, i);
     json_decref(s);
+    return names;
+}
+
+static void test_introspection_parses(void **state)
+{
+    json_t *plain = introspected_commands(api_schema_introspection);
+    json_t *debug = introspected_commands(api_schema_introspection_debug);
+    size_t i, rows = 0, test_only = 0;
+    json_t *e;
+
+    (void)state;
+    json_array_foreach(plain, i, e)
+    {
+        const struct api_schema_command *sc = api_schema_command_find(json_string_value(e));
+
+        assert_non_null(sc);
+        assert_false(sc->debug);
+        assert_true(api_has_command(json_string_value(e)));
+    }
+    json_array_foreach(debug, i, e) assert_non_null(api_schema_command_find(json_string_value(e)));
+    while (api_command_at(rows))
+        test_only += api_schema_command_find(api_command_at(rows++))->debug;
+    assert_true(test_only > 0); /* x-debug-hang */
+    assert_int_equal(json_array_size(plain), rows - test_only);
+    assert_int_equal(json_array_size(debug), rows);
+    json_decref(plain);
+    json_decref(debug);
+}
+
+/* What a daemon with and without $PCID_DEBUG_COMMANDS=1 says of its test-only commands. */
+struct debug_row {
+    const char *name;
+    bool debug_commands;
+};
+
+static const struct debug_row debug_rows[] = {{"off", false}, {"on", true}};
+
+static bool listed(json_t *list, const char *key, const char *name)
+{
+    size_t i;
+    json_t *e;
+
+    json_array_foreach(list, i, e)
+    {
+        const char *n = json_string_value(json_object_get(e, key));
+
+        if (n && streq(n, name) &&
+            (!json_object_get(e, "meta-type") ||
+             streq(json_string_value(json_object_get(e, "meta-type")), "command")))
+            return true;
+    }
+    return false;
+}
+
+static void test_debug_commands(void **state)
+{
+    struct unit_fix *f = *state;
+    const struct debug_row *r = f->row;
+    struct env *e = calloc(1, sizeof(*e));
+    json_t *cmds = NULL, *schema = NULL, *ret = NULL, *plain;
+    struct error err = {0};
+    char *metrics;
+    size_t i;
+    json_t *c;
+
+    assert_non_null(e);
+    unit_defer(f, env_free, e);
+    assert_int_equal(machine_new("pc", &e->m, &err), 0);
+    assert_int_equal(
+        api_new(e->m, &(struct api_options){.debug_commands = r->debug_commands}, &e->api), 0);
+    api_start(e->api);
+    assert_int_equal(api_execute(e->api, "query-commands", NULL, &cmds, &err), 0);
+    assert_int_equal(api_execute(e->api, "query-qmp-schema", NULL, &schema, &err), 0);
+    /* query-commands and query-qmp-schema list the same commands, test-only ones when on. */
+    assert_true(listed(cmds, "name", "x-debug-hang") == r->debug_commands);
+    json_array_foreach(cmds, i, c)
+        assert_true(listed(schema, "name", json_string_value(json_object_get(c, "name"))));
+    plain = introspected_commands(api_schema_introspection);
+    assert_int_equal(json_array_size(plain) + (r->debug_commands ? 1 : 0), json_array_size(cmds));
+    json_decref(plain);
+    metrics = api_metrics_render(e->api);
+    assert_non_null(metrics);
+    assert_true((strstr(metrics, "command=\"x-debug-hang\"") != NULL) == r->debug_commands);
+    free(metrics);
+    if (!r->debug_commands) { /* off: not there at all, as for QMP's CommandNotFound */
+        assert_int_equal(api_execute(e->api, "x-debug-hang", NULL, &ret, &err), -EINVAL);
+        assert_int_equal(err.cls, ERROR_CLASS_COMMAND_NOT_FOUND);
+        assert_string_equal(err.desc, "The command x-debug-hang has not been found");
+        assert_null(ret);
+    }
+    json_decref(cmds);
+    json_decref(schema);
 }
 
 struct arg_row {
@@ -202,6 +293,7 @@ int main(void)
 
     UNIT_ROWS(&s, one, test_table_matches_schema);
     UNIT_ROWS(&s, one, test_introspection_parses);
+    UNIT_ROWS_FIX(&s, debug_rows, test_debug_commands);
     UNIT_ROWS_FIX(&s, arg_rows, test_args);
     UNIT_ROWS_FIX(&s, one, test_call);
     return unit_run(&s, "api-schema");
