@@ -370,10 +370,11 @@ static int cmd_query_machines(struct api *api, json_t *args, json_t **ret, struc
     (void)api;
     (void)args;
     (void)err;
+    /* QEMU 7.2's MachineInfo: name, alias and is-default when they apply, and the fields a
+     * machine always has (pcid models one CPU and no memory devices). */
     for (size_t i = 0; (t = machine_type_at(i)); i++) {
-        json_t *o =
-            json_pack("{s:s,s:i,s:b,s:b,s:b,s:b}", "name", t->name, "cpu-max", 1,
-                      "hotpluggable-cpus", 0, "numa-mem-supported", 0, "deprecated", 0, "acpi", 1);
+        json_t *o = json_pack("{s:s,s:i,s:b,s:b,s:b}", "name", t->name, "cpu-max", 1,
+                              "hotpluggable-cpus", 0, "numa-mem-supported", 0, "deprecated", 0);
         if (t->alias)
             json_object_set_new(o, "alias", json_string(t->alias));
         if (t->is_default)

@@ -7,28 +7,9 @@
 #include <string.h>
 
 #include "../hw/pci/pci_addr.h"
-
-extern const struct machine_type machine_pc;
-
-static const struct machine_type *const machine_types[] = {
-    &machine_pc,
-};
-
-const struct machine_type *machine_type_at(size_t i)
-{
-    return i < ARRAY_SIZE(machine_types) ? machine_types[i] : NULL;
-}
-
-const struct machine_type *machine_type_find(const char *name)
-{
-    for (size_t i = 0; i < ARRAY_SIZE(machine_types); i++) {
-        const struct machine_type *t = machine_types[i];
-
-        if (!name ? t->is_default : streq(t->name, name) || streq(t->alias, name))
-            return t;
-    }
-    return NULL;
-}
+#include "../hw/pci/pci_bridge.h"
+#include "../hw/pci/pcie.h"
+#include "machine_internal.h"
 
 int machine_new(const char *type, struct machine **ret, struct error *err)
 {
@@ -81,16 +62,18 @@ void machine_free(struct machine *m)
 {
     if (!m)
         return;
+    /* Detach everything while every bus (a bridge's bus goes with the bridge) still exists. */
+    for (struct machine_dev *md = m->devices; md; md = md->next)
+        pci_bus_detach(md->pci);
     while (m->devices) {
         struct machine_dev *md = m->devices;
         m->devices = md->next;
-        pci_bus_detach(md->pci);
         mdev_free(md);
     }
     if (m->type && m->type->fini)
         m->type->fini(m);
-    for (unsigned i = 0; i < m->n_buses; i++)
-        pci_bus_free(m->buses[i]);
+    /* Secondary buses belonged to their bridges; the root bus is the machine's. */
+    pci_bus_free(m->buses[0]);
     backend_list_clear(&m->backends);
     pthread_mutex_destroy(&m->lock);
     free(m);
@@ -142,13 +125,26 @@ struct machine_dev *machine_find_pci(const struct machine *m, const struct pci_d
 
 struct machine_dev *machine_find_bdf(const struct machine *m, uint8_t bus, uint8_t devfn)
 {
-    for (unsigned i = 0; i < m->n_buses; i++) {
-        if (pci_bus_num(m->buses[i]) != bus)
-            continue;
-        if (m->buses[i]->devices[devfn])
-            return machine_find_pci(m, m->buses[i]->devices[devfn]);
-    }
-    return NULL;
+    struct pci_bus *b = pci_bus_find_nr(machine_root_bus(m), bus);
+
+    if (!b || !b->devices[devfn])
+        return NULL;
+    return machine_find_pci(m, b->devices[devfn]);
+}
+
+static unsigned dfs(struct pci_bus *bus, struct pci_bus **out, unsigned n)
+{
+    if (n >= MACHINE_MAX_BUSES)
+        return n;
+    out[n++] = bus;
+    for (struct pci_bus *c = bus->children; c; c = c->sibling)
+        n = dfs(c, out, n);
+    return n;
+}
+
+unsigned machine_buses_dfs(const struct machine *m, struct pci_bus **out)
+{
+    return dfs(machine_root_bus(m), out, 0);
 }
 
 char *machine_dev_bdf(const struct machine_dev *md, char buf[PCI_BDF_STRLEN])
@@ -193,7 +189,7 @@ int machine_add_device(struct machine *m, struct pci_bus *bus, uint8_t devfn, st
     char bdf[PCI_BDF_STRLEN];
     int r;
 
-    if (m->n_devices >= MACHINE_MAX_DEVICES)
+    if (m->n_devices >= MACHINE_MAX_DEVICES || (d->bridge && m->n_buses >= MACHINE_MAX_BUSES))
         return -ENOSPC;
     md = calloc(1, sizeof(*md));
     if (!md)
@@ -225,6 +221,15 @@ int machine_add_device(struct machine *m, struct pci_bus *bus, uint8_t devfn, st
         if (!md->drive || backend_claim(&m->backends, drive, d->id) < 0)
             goto nomem;
     }
+    if (d->bridge) {
+        r = machine_bridge_bus_name(m, d);
+        if (r < 0) {
+            if (md->drive)
+                backend_release(&m->backends, md->drive);
+            goto nomem;
+        }
+    }
+    d->hotplugged = m->started;
     r = pci_bus_attach(bus, d, devfn);
     if (r < 0) {
         if (md->drive)
@@ -234,13 +239,23 @@ int machine_add_device(struct machine *m, struct pci_bus *bus, uint8_t devfn, st
         mdev_free(md);
         return r;
     }
-    d->hotplugged = m->started;
     append(m, md);
+    if (d->bridge)
+        machine_bridge_bus_add(m, d);
+    machine_port_link_changed(bus, devfn);
     m->generation++;
     if (m->plat && m->plat->topology_changed)
         m->plat->topology_changed(m->plat_opaque);
-    if (d->hotplugged && m->type->hotplug_plug)
-        m->type->hotplug_plug(m, d);
+    if (d->hotplugged) {
+        machine_hotplug_plugged(m, d);
+        /* QEMU resets a hot-plugged device once it is realized and plugged: its own reset
+         * (dc->reset), not the bus's generic PCI reset, which only a system reset does. */
+        if (d->cls && d->cls->reset) {
+            pthread_mutex_lock(&d->lock);
+            d->cls->reset(d);
+            pthread_mutex_unlock(&d->lock);
+        }
+    }
     if (m->events.device_added)
         m->events.device_added(m->events.opaque, d->id, machine_dev_bdf(md, bdf));
     return 0;
@@ -273,9 +288,13 @@ static void remove_one(struct machine *m, struct machine_dev *md)
 {
     char *path = md->path;
     char *id = md->pci->id ? strdup(md->pci->id) : NULL;
+    struct pci_bus *bus = md->pci->bus;
 
     unlink_dev(m, md);
+    if (md->pci->bridge)
+        machine_bridge_bus_remove(m, md->pci);
     pci_bus_detach(md->pci);
+    machine_port_link_changed(bus, md->pci->devfn);
     if (md->drive)
         backend_release(&m->backends, md->drive);
     md->path = NULL;
@@ -295,6 +314,39 @@ static void remove_one(struct machine *m, struct machine_dev *md)
     free(path);
 }
 
+/* Remove `md` and, for a bridge, everything below it first: each bus's devices newest first
+ * (QEMU unparents a bus's children from the head of its list, the newest), depth first. */
+static void remove_tree(struct machine *m, struct machine_dev *md)
+{
+    if (md->pci->bridge) {
+        struct pci_bus *sec = md->pci->bridge->sec;
+        struct machine_dev *child;
+
+        /* The newest device of `sec` is the last one in the machine's list. */
+        do {
+            child = NULL;
+            for (struct machine_dev *c = m->devices; c; c = c->next)
+                if (c->pci->bus == sec)
+                    child = c;
+            if (child)
+                remove_tree(m, child);
+        } while (child);
+    }
+    if (md->virtio_backend && m->events.device_deleted) {
+        char *child = NULL;
+        if (asprintf(&child, "%s/virtio-backend", md->path) >= 0) {
+            m->events.device_deleted(m->events.opaque, NULL, child);
+            free(child);
+        }
+    }
+    remove_one(m, md);
+}
+
+void machine_remove_function(struct machine *m, struct machine_dev *md)
+{
+    remove_tree(m, md);
+}
+
 void machine_eject_slot(struct machine *m, struct pci_bus *bus, unsigned slot)
 {
     struct machine_dev *list[PCI_FUNC_MAX];
@@ -306,18 +358,8 @@ void machine_eject_slot(struct machine *m, struct pci_bus *bus, unsigned slot)
         if (md->pci->bus == bus && PCI_SLOT_OF(md->pci->devfn) == slot && n < PCI_FUNC_MAX)
             list[n++] = md;
 
-    while (n--) {
-        struct machine_dev *md = list[n];
-
-        if (md->virtio_backend && m->events.device_deleted) {
-            char *child = NULL;
-            if (asprintf(&child, "%s/virtio-backend", md->path) >= 0) {
-                m->events.device_deleted(m->events.opaque, NULL, child);
-                free(child);
-            }
-        }
-        remove_one(m, md);
-    }
+    while (n--)
+        remove_tree(m, list[n]);
     __atomic_fetch_and(&bus->ejecting, ~(1u << slot), __ATOMIC_RELEASE);
     if (m->type->hotplug_slot_gone)
         m->type->hotplug_slot_gone(m, bus, slot);
@@ -325,12 +367,20 @@ void machine_eject_slot(struct machine *m, struct pci_bus *bus, unsigned slot)
 
 void machine_complete_ejects(struct machine *m)
 {
-    for (unsigned b = 0; b < m->n_buses; b++) {
-        uint32_t mask = __atomic_load_n(&m->buses[b]->ejecting, __ATOMIC_ACQUIRE);
+    struct pci_bus *buses[MACHINE_MAX_BUSES];
+    unsigned n = machine_buses_dfs(m, buses);
 
-        for (unsigned slot = 0; mask && slot < PCI_SLOT_MAX; slot++)
-            if (mask & (1u << slot))
-                machine_eject_slot(m, m->buses[b], slot);
+    /* An eject may take a bridge and the buses below it along; those come later in the walk,
+     * so the entries up to b stay valid. */
+    for (unsigned b = 0; b < n; b++) {
+        uint32_t mask = __atomic_load_n(&buses[b]->ejecting, __ATOMIC_ACQUIRE);
+
+        for (unsigned slot = 0; mask && slot < PCI_SLOT_MAX; slot++) {
+            if (!(mask & (1u << slot)))
+                continue;
+            machine_eject_slot(m, buses[b], slot);
+            n = machine_buses_dfs(m, buses);
+        }
     }
 }
 
@@ -352,13 +402,23 @@ static bool slot_pending(const struct pci_bus *bus, unsigned slot)
 void machine_reset(struct machine *m)
 {
     struct machine_dev *md;
+    struct pci_bus *buses[MACHINE_MAX_BUSES];
+    unsigned n = machine_buses_dfs(m, buses);
 
-    /* Finish pending removals first, slot by slot in ascending order, as the hotplug
-     * controllers do on reset; a slot goes whole. */
-    for (unsigned b = 0; b < m->n_buses; b++)
-        for (unsigned slot = 0; slot < PCI_SLOT_MAX; slot++)
-            if (slot_pending(m->buses[b], slot))
-                machine_eject_slot(m, m->buses[b], slot);
+    /* Finish pending removals first: ACPI PCI hotplug ejects them at reset, bus by bus in its
+     * walk order, slot by slot in ascending order; a slot goes whole. (SHPC and native PCIe
+     * slots keep theirs: the guest decides.) */
+    for (unsigned b = 0; b < n; b++) {
+        if (buses[b]->hotplug != PCI_HOTPLUG_ACPI)
+            continue;
+        for (unsigned slot = 0; slot < PCI_SLOT_MAX; slot++) {
+            if (slot_pending(buses[b], slot)) {
+                machine_eject_slot(m, buses[b], slot);
+                /* Only buses below the slot went: those before and at b keep their places. */
+                n = machine_buses_dfs(m, buses);
+            }
+        }
+    }
     for (md = m->devices; md; md = md->next) {
         pthread_mutex_lock(&md->pci->lock);
         pci_dev_reset(md->pci);
@@ -395,12 +455,14 @@ int machine_add_io(struct machine *m, uint16_t base, uint16_t len, const struct 
     return 0;
 }
 
-void machine_unplug_request(struct machine *m, struct machine_dev *md)
+void machine_ecam_set(struct machine *m, bool enabled, uint64_t base, uint64_t size)
 {
-    md->pci->unplug_pending = true;
-    m->generation++;
-    if (m->type->hotplug_unplug_request)
-        m->type->hotplug_unplug_request(m, md->pci);
+    unsigned log2 = 0;
+
+    while (log2 < 63 && (1ull << log2) < size)
+        log2++;
+    __atomic_store_n(&m->ecam, (base & ~((1ull << 26) - 1)) | (uint64_t)log2 << 1 | enabled,
+                     __ATOMIC_RELEASE);
 }
 
 void machine_irq_set(struct machine *m, unsigned gsi, int level)
