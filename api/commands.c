@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "internal.h"
 #include "marshal.h"
@@ -196,11 +197,26 @@ out:
     return r < 0 ? r : 0;
 }
 
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 void api_start(struct api *api)
 {
     machine_lock(api->m);
     machine_start(api->m);
+    if (api->opts.guest_running)
+        api->started_ns = mono_ns();
     machine_unlock(api->m);
+}
+
+uint64_t api_virtual_ms(const struct api *api)
+{
+    return api->started_ns ? (mono_ns() - api->started_ns) / 1000000ULL : 0;
 }
 
 void api_get_stats(struct api *api, struct api_stats *out)

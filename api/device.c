@@ -541,8 +541,11 @@ int api_cmd_device_del(struct api *api, json_t *args, json_t **ret, struct error
     (void)ret;
     if (!md)
         return -ENOENT;
-    /* QEMU's order: qmp_device_del's pending check, then qdev_unplug's bus and device. */
-    if (md->pci->unplug_pending)
+    /* QEMU's order: qmp_device_del's pending check, then qdev_unplug's bus and device. A
+     * request pending on SHPC does not count (QEMU 7.2's SHPC never marks one); one on ACPI or
+     * a native PCIe slot counts until it expires, which takes a running guest. */
+    if (md->pci->unplug_pending && md->pci->bus && md->pci->bus->hotplug != PCI_HOTPLUG_SHPC &&
+        (!md->pci->unplug_expires_ms || md->pci->unplug_expires_ms > api_virtual_ms(api)))
         return error_conflict(err, "Device %s is already in the process of unplug", id);
     if (md->pci->bus && !md->pci->bus->hotpluggable)
         return error_invalid(err, "Bus '%s' does not support hotplugging", md->pci->bus->name);
@@ -551,5 +554,15 @@ int api_cmd_device_del(struct api *api, json_t *args, json_t **ret, struct error
     /* A request: the guest acknowledges it through the hotplug controller, or a reset
      * completes it; some controllers remove a device the guest cannot see at once. */
     r = machine_unplug_request(api->m, md, err);
+    if (r == 0) {
+        /* QEMU 7.2.22: pcie_cap_slot_unplug_request_cb lets a request expire 5 s later (a
+         * guest that never answered the button can be asked again); the stable ACPI fix
+         * ("allow repeating hot-unplug requests") at once. Paused, the clock reads 0 (never). */
+        uint64_t now = api_virtual_ms(api);
+
+        md->pci->unplug_expires_ms = md->pci->bus->hotplug == PCI_HOTPLUG_PCIE   ? now + 5000
+                                     : md->pci->bus->hotplug == PCI_HOTPLUG_ACPI ? now
+                                                                                 : 0;
+    }
     return r < 0 ? r : 0;
 }

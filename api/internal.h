@@ -25,7 +25,12 @@ struct api {
     } listeners[API_MAX_LISTENERS];
     pthread_mutex_t stats_lock;
     struct api_stats stats;
+    uint64_t started_ns; /* CLOCK_MONOTONIC when the guest started running, 0 = paused */
 };
+
+/* api_virtual_ms() - QEMU's QEMU_CLOCK_VIRTUAL in ms: time the guest has run (0 while
+ * paused, as QEMU started with -S). */
+uint64_t api_virtual_ms(const struct api *api);
 
 typedef int (*api_handler_fn)(struct api *api, json_t *args, json_t **ret, struct error *err);
 

@@ -67,6 +67,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "pcid: %s\n", err.desc);
         goto out;
     }
+    for (size_t i = 0; i < o.globals.n; i++) {
+        r = machine_set_global(m, o.globals.v[i], &err);
+        if (r < 0) {
+            fprintf(stderr, "pcid: --global %s: %s\n", o.globals.v[i], err.desc);
+            goto out;
+        }
+        if (r > 0)
+            fprintf(stderr, "pcid: warning: global %s not used\n", o.globals.v[i]);
+    }
     bool cooperative = strcmp(o.guest, "cooperative") == 0;
     if (api_new(m, &(struct api_options){.guest_running = cooperative}, &api) < 0 ||
         control_new(api, &ctl) < 0 ||
@@ -78,7 +87,8 @@ int main(int argc, char **argv)
     r = guest_new(vs,
                   &(struct guest_config){.mode = cooperative ? GUEST_COOPERATIVE : GUEST_NONE,
                                          .eject_delay_ns = o.eject_delay_ms * 1000000ULL,
-                                         .firmware_log = o.firmware_log},
+                                         .firmware_log = o.firmware_log,
+                                         .acpi_bridge_hotplug = m->acpi_bridge_hotplug},
                   &guest);
     if (r < 0) {
         fprintf(stderr, "pcid: --firmware-log %s: %s\n", o.firmware_log, strerror(-r));

@@ -3,9 +3,13 @@
  * hotplug.c — the buses behind bridges and the hotplug controllers that answer for them, as
  * QEMU 7.2 arranges them on pc and q35:
  *   - a bridge or port cold-plugged with the machine: ACPI PCI hotplug (every slot; device_del
- *     waits for the guest's eject, a reset completes it), except a root port with hotplug=off;
+ *     waits for the guest's eject, a reset completes it), except a root port with hotplug=off
+ *     — unless acpi-pci-hotplug-with-bridge-support is off (machine_set_global), when it keeps
+ *     its own controller as a hot-plugged one does;
  *   - a hot-plugged pcie-root-port: its native PCIe slot; a hot-plugged pci-bridge (shpc=on) or
  *     pcie-pci-bridge: its SHPC (slots 1-31); a hot-plugged pci-bridge with shpc=off: none.
+ * Devices cold-plugged behind a native slot or an SHPC are announced to it as present (QEMU
+ * calls the plug handlers for them too); behind ACPI they are not.
  * The machine type's own controller (pc's ACPI on pci.0) is called for ACPI buses as well; it
  * acts on the buses it knows.
  */
@@ -42,7 +46,7 @@ void machine_bridge_bus_add(struct machine *m, struct pci_device *bridge)
 
     if (br->slot && !br->slot->hotplug)
         hp = PCI_HOTPLUG_NONE;
-    else if (!bridge->hotplugged)
+    else if (!bridge->hotplugged && m->acpi_bridge_hotplug)
         hp = PCI_HOTPLUG_ACPI;
     else if (br->slot)
         hp = PCI_HOTPLUG_PCIE;
@@ -92,6 +96,8 @@ void machine_hotplug_plugged(struct machine *m, struct pci_device *d)
 
     switch (bus->hotplug) {
     case PCI_HOTPLUG_ACPI:
+        if (!d->hotplugged)
+            break; /* present at boot: no event (QEMU's acpi_pcihp_device_plug_cb) */
         /* QEMU's ACPI hotplug powers a PCIe slot before it tells the guest. */
         if (up && up->bridge && up->bridge->slot) {
             pthread_mutex_lock(&up->lock);
@@ -103,12 +109,12 @@ void machine_hotplug_plugged(struct machine *m, struct pci_device *d)
         break;
     case PCI_HOTPLUG_PCIE:
         pthread_mutex_lock(&up->lock);
-        pcie_slot_plug(up->bridge->slot, d, true);
+        pcie_slot_plug(up->bridge->slot, d, d->hotplugged);
         pthread_mutex_unlock(&up->lock);
         break;
     case PCI_HOTPLUG_SHPC:
         pthread_mutex_lock(&up->lock);
-        shpc_plug(up->bridge->shpc, d->devfn, true);
+        shpc_plug(up->bridge->shpc, d->devfn, d->hotplugged);
         pthread_mutex_unlock(&up->lock);
         break;
     case PCI_HOTPLUG_NONE:
@@ -169,8 +175,6 @@ int machine_unplug_request(struct machine *m, struct machine_dev *md, struct err
         pthread_mutex_lock(&up->lock);
         sr = shpc_unplug_request(up->bridge->shpc, d->devfn);
         pthread_mutex_unlock(&up->lock);
-        if (sr == SHPC_UNPLUG_BUSY)
-            return busy(err);
         if (sr == SHPC_UNPLUG_NOW) {
             machine_eject_slot(m, bus, PCI_SLOT_OF(d->devfn));
             return 1;
@@ -184,5 +188,47 @@ int machine_unplug_request(struct machine *m, struct machine_dev *md, struct err
     m->generation++;
     if (bus->hotplug == PCI_HOTPLUG_ACPI && m->type->hotplug_unplug_request)
         m->type->hotplug_unplug_request(m, d);
+    return 0;
+}
+
+/* QEMU's qapi_bool_parse. */
+static int parse_bool(const char *v, bool *out)
+{
+    static const char *const yes[] = {"on", "yes", "true", "y"}, *const no[] = {"off", "no",
+                                                                                "false", "n"};
+
+    for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
+        if (streq(v, yes[i]) || streq(v, no[i])) {
+            *out = streq(v, yes[i]);
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+int machine_set_global(struct machine *m, const char *spec, struct error *err)
+{
+    static const char prop[] = "acpi-pci-hotplug-with-bridge-support";
+    const char *dot = strchr(spec, '.'), *eq = dot ? strchr(dot, '=') : NULL;
+    size_t dlen = dot ? (size_t)(dot - spec) : 0, plen = eq ? (size_t)(eq - dot - 1) : 0;
+    bool ich9, piix4, val;
+
+    if (!dot || !eq || !dlen || !plen)
+        return error_invalid(err, "--global takes DRIVER.PROPERTY=VALUE, not '%s'", spec);
+    ich9 = dlen == 8 && !strncmp(spec, "ICH9-LPC", dlen);
+    piix4 = dlen == 8 && !strncmp(spec, "PIIX4_PM", dlen);
+    if (!ich9 && !piix4)
+        return error_invalid(err,
+                             "global %.*s.%.*s: pcid sets globals of ICH9-LPC and PIIX4_PM only",
+                             (int)dlen, spec, (int)plen, dot + 1);
+    if (plen != sizeof(prop) - 1 || strncmp(dot + 1, prop, plen) != 0)
+        return error_invalid(err, "can't apply global %s: Property '%.*s.%.*s' not found", spec,
+                             (int)dlen, spec, (int)plen, dot + 1);
+    if (parse_bool(eq + 1, &val) < 0)
+        return error_invalid(err, "can't apply global %s: Parameter '%s' expects 'on' or 'off'",
+                             spec, prop);
+    if (ich9 != streq(m->type->family, "q35"))
+        return 1; /* that chipset function is not in this machine */
+    m->acpi_bridge_hotplug = val;
     return 0;
 }

@@ -24,6 +24,7 @@ int machine_new(const char *type, struct machine **ret, struct error *err)
     if (!m)
         return -ENOMEM;
     m->type = t;
+    m->acpi_bridge_hotplug = true; /* QEMU 7.2's default on pc and q35 */
     pthread_mutex_init(&m->lock, NULL);
     r = pci_bus_new(t->root_bus, t->root_express, t->root_hotpluggable, &root);
     if (r < 0) {
@@ -246,16 +247,17 @@ int machine_add_device(struct machine *m, struct pci_bus *bus, uint8_t devfn, st
     m->generation++;
     if (m->plat && m->plat->topology_changed)
         m->plat->topology_changed(m->plat_opaque);
-    if (d->hotplugged) {
-        machine_hotplug_plugged(m, d);
-        /* QEMU resets a hot-plugged device once it is realized and plugged: its own reset
-         * (dc->reset), not the bus's generic PCI reset, which only a system reset does. */
-        if (d->cls && d->cls->reset) {
-            pthread_mutex_lock(&d->lock);
-            d->cls->reset(d);
-            pthread_mutex_unlock(&d->lock);
-        }
+    /* QEMU resets a hot-plugged device once it is realized and plugged: its own reset
+     * (dc->reset), not the bus's generic PCI reset, which only a system reset does. QEMU's
+     * guest cannot run in between (the BQL); pcid's runs on its own vCPU, so the reset comes
+     * before the hotplug controller tells the guest, lest it undo the guest's configuration.
+     * Neither step looks at what the other changes (the device vs its parent's controller). */
+    if (d->hotplugged && d->cls && d->cls->reset) {
+        pthread_mutex_lock(&d->lock);
+        d->cls->reset(d);
+        pthread_mutex_unlock(&d->lock);
     }
+    machine_hotplug_plugged(m, d);
     if (m->events.device_added)
         m->events.device_added(m->events.opaque, d->id, machine_dev_bdf(md, bdf));
     return 0;

@@ -158,6 +158,10 @@ struct machine {
     uint64_t ecam;
     /* QEMU's automatic bus names of bridges without an id: "pci.N" and "pcie.N" counters. */
     unsigned auto_bus_pci, auto_bus_pcie;
+    /* ACPI PCI hotplug takes the buses of bridges cold-plugged with the machine (QEMU's
+     * PIIX4_PM/ICH9-LPC acpi-pci-hotplug-with-bridge-support, on by default); off, they keep
+     * their own controller (native PCIe slot, SHPC). Set before devices are added. */
+    bool acpi_bridge_hotplug;
     void *priv; /* the machine type's chipset state */
 };
 
@@ -173,8 +177,10 @@ int machine_add_io(struct machine *m, uint16_t base, uint16_t len, const struct 
  * 7.2's unplug_request handlers): ACPI marks it pending and asks the guest (a reset completes
  * it); SHPC and native PCIe remove it at once when the guest cannot see it (slot disabled or
  * off, or a function without function 0), else press the attention button (pending).
- * Returns 0 (pending), 1 (removed now), or -EBUSY with QEMU's message in `err` ("Hot-unplug
- * failed: guest is busy (power indicator blinking)").
+ * Returns 0 (pending), 1 (removed now), or -EBUSY with QEMU's message in `err` when a native
+ * PCIe slot's power indicator blinks ("Hot-unplug failed: guest is busy (power indicator
+ * blinking)"; QEMU 7.2's SHPC has no such check). When a pending request may be repeated is
+ * the command layer's business (api/device.c, QEMU's pending_deleted_expires_ms).
  */
 int machine_unplug_request(struct machine *m, struct machine_dev *md, struct error *err);
 
@@ -200,6 +206,16 @@ static inline bool machine_ecam_decode(uint64_t word, uint64_t *base, uint64_t *
     *size = 1ull << ((word >> 1) & 0x1f);
     return word & 1;
 }
+
+/*
+ * machine_set_global() - QEMU's -global DRIVER.PROPERTY=VALUE for the chipset functions pcid
+ * builds itself, before any device is added. Known: `ICH9-LPC.acpi-pci-hotplug-with-bridge-
+ * support` (q35) and `PIIX4_PM.acpi-pci-hotplug-with-bridge-support` (pc), booleans as QEMU
+ * parses them (on/off, yes/no, true/false, y/n). Returns 0 when applied, 1 when the driver is
+ * not part of this machine (QEMU warns "global ... not used" and goes on), -EINVAL with `err`
+ * for a malformed spec, an unknown driver or property, or a bad value (nothing changes).
+ */
+int machine_set_global(struct machine *m, const char *spec, struct error *err);
 
 /* machine_compat_at() - the i-th compat property of machine type `t` (NULL after the last). */
 const struct machine_compat_prop *machine_compat_at(const struct machine_type *t, size_t i);

@@ -10,6 +10,14 @@
  * (firmware_assign_slot), read `down` (0xAE04) and, `eject_delay_ns` later, release each requested
  * slot and eject it by writing its bit to 0xAE08 — what QEMU's ACPI tables and Linux's acpiphp do.
  * An eject whose request has vanished by then (a reset ejected the slot already) is not written.
+ * A slot configured on bus 0 may be a bridge: it gets a bus number and windows (firmware.h).
+ *
+ * Native hot-plug (guest_hp.h): the OS binds Linux-style pciehp and shpchp drivers to every
+ * PCIe port slot and SHPC it can see, except those of bridges present at boot when the
+ * firmware's ACPI tables hand them to ACPI (`acpi_bridge_hotplug`, QEMU's
+ * acpi-pci-hotplug-with-bridge-support; pcid's guest has no ACPI driver for those, so hot-plug
+ * behind them waits for a reset as under a firmware-only QEMU). Their interrupts (MSI on
+ * vCPU 0's queue, or INTx) drive hot-add and the attention-button removal.
  *
  * Threads: guest_new/guest_boot/guest_free on the main thread (new before vcpus_start, free
  * after vcpus_free); everything else runs on vCPU 0.
@@ -34,17 +42,19 @@ struct guest_config {
     enum guest_mode mode;
     uint64_t eject_delay_ns;  /* from an unplug request to the eject */
     const char *firmware_log; /* write the SeaBIOS-style firmware log here, or NULL */
+    bool acpi_bridge_hotplug; /* ACPI takes the bridges present at boot (the machine's) */
 };
 
 struct guest;
 
 /* What the guest has done, for metrics and tests (any thread). */
 struct guest_stats {
-    uint64_t boots;   /* firmware runs */
-    uint64_t hotadds; /* slots configured after a device check */
-    uint64_t ejects;  /* eject writes to the controller */
-    uint64_t sci;     /* SCIs handled */
-    int firmware_rc;  /* last firmware_run() result: functions found, or -errno */
+    uint64_t boots;       /* firmware runs */
+    uint64_t hotadds;     /* slots configured after a device check */
+    uint64_t ejects;      /* eject writes to the controller */
+    uint64_t sci;         /* SCIs handled */
+    uint64_t slot_events; /* native hot-plug controller events handled (PCIe, SHPC) */
+    int firmware_rc;      /* last firmware_run() result: functions found, or -errno */
 };
 
 /*

@@ -141,6 +141,9 @@ struct pci_device {
     bool hotpluggable;   /* may be removed with device_del */
     bool hotplugged;     /* added after machine start */
     bool unplug_pending; /* device_del was requested and the guest has not ejected yet */
+    /* QEMU's pending_deleted_expires_ms: from this time on the virtual clock (ms) a repeated
+     * device_del is taken again; 0 = never (api/device.c). */
+    uint64_t unplug_expires_ms;
 
     /* Guards register state with side effects; plain config reads need none. */
     pthread_mutex_t lock;

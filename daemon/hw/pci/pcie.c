@@ -416,6 +416,7 @@ void pcie_slot_write_config(struct pcie_slot *s, uint16_t old_ctl, uint16_t old_
     if ((sta & PCI_EXP_SLTSTA_PDS) && powered_off(ctl) && !powered_off(old_ctl)) {
         detach_all(s);
         pcie_slot_detached(s);
+        pcie_port_sync_link(d); /* QEMU reads the link of an empty slot now */
     }
     pcie_slot_update_power(s);
     event_notify(s);
@@ -463,6 +464,11 @@ void pcie_port_sync_link(struct pci_device *port)
 {
     struct pci_bus *sec = port->bridge ? port->bridge->sec : NULL;
     struct pci_device *t = sec ? __atomic_load_n(&sec->devices[0], __ATOMIC_ACQUIRE) : NULL;
+
+    /* A device the guest ejected is gone for it, though the control plane has yet to remove
+     * it (QEMU detaches it within the write). */
+    if (t && (__atomic_load_n(&sec->ejecting, __ATOMIC_ACQUIRE) & 1u))
+        t = NULL;
     uint16_t cap = (uint16_t)le_get32(excap(port, PCI_EXP_LNKCAP)), sta;
 
     if (!t || !t->exp_cap) {

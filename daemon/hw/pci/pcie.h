@@ -168,8 +168,9 @@ void pcie_slot_detached(struct pcie_slot *s);
 /*
  * pcie_port_sync_link() - QEMU's pcie_sync_bridge_lnk: the port's negotiated link speed and
  * width become those of device 0 of its secondary bus (capped by the port's own), or the
- * port's maximum when that device has no PCIe capability or is absent. QEMU does this when
- * Link Status is read; pcid when device 0 comes or goes, which reads the same.
+ * port's maximum when that device has no PCIe capability or is absent (or ejected by the
+ * guest, its removal under way). QEMU does this when Link Status is read; pcid when device 0
+ * comes or goes and when the guest's slot power-off detaches it, which reads the same.
  */
 void pcie_port_sync_link(struct pci_device *port);
 

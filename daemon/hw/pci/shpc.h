@@ -74,7 +74,6 @@ enum shpc_unplug {
     SHPC_UNPLUG_PENDING, /* attention button pressed: the guest decides */
     SHPC_UNPLUG_NOW,     /* slot disabled and its power LED off: the caller removes the slot
                             now (its registers already read empty, MRL open) */
-    SHPC_UNPLUG_BUSY,    /* "Hot-unplug failed: guest is busy (power indicator blinking)" */
 };
 
 /* shpc_unplug_request() - QEMU 7.2's shpc_device_unplug_request_cb for the device at devfn. */
