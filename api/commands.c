@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -350,7 +351,14 @@ void api_start(struct api *api)
 {
     machine_lock(api->m);
     machine_start(api->m);
+    if (api->opts.guest_running)
+        api->started_ns = api_now_ns();
     machine_unlock(api->m);
+}
+
+uint64_t api_virtual_ms(const struct api *api)
+{
+    return api->started_ns ? (api_now_ns() - api->started_ns) / 1000000ULL : 0;
 }
 
 void api_get_stats(struct api *api, struct api_stats *out)
@@ -577,10 +585,11 @@ static int cmd_query_machines(struct api *api, json_t *args, json_t **ret, struc
     (void)api;
     (void)args;
     (void)err;
+    /* QEMU 7.2's MachineInfo: name, alias and is-default when they apply, and the fields a
+     * machine always has (pcid models one CPU and no memory devices). */
     for (size_t i = 0; (t = machine_type_at(i)); i++) {
-        json_t *o =
-            json_pack("{s:s,s:i,s:b,s:b,s:b,s:b}", "name", t->name, "cpu-max", 1,
-                      "hotpluggable-cpus", 0, "numa-mem-supported", 0, "deprecated", 0, "acpi", 1);
+        json_t *o = json_pack("{s:s,s:i,s:b,s:b,s:b}", "name", t->name, "cpu-max", 1,
+                              "hotpluggable-cpus", 0, "numa-mem-supported", 0, "deprecated", 0);
         if (t->alias)
             json_object_set_new(o, "alias", json_string(t->alias));
         if (t->is_default)

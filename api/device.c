@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "../daemon/hw/pci/pci_addr.h"
+#include "../daemon/hw/pci/pci_bridge.h"
+#include "../daemon/hw/pci/pcie.h"
 #include "../daemon/util/opts.h"
 #include "internal.h"
 
@@ -177,7 +179,7 @@ static int placement_error(enum pci_place_result r, const struct pci_place *p, c
         return error_conflict(
             err,
             "PCI: slot %d function 0 already occupied by %s, new func %s cannot be exposed to guest.",
-            slot, p->other->name, drv);
+            PCI_SLOT_OF(p->other->devfn), p->other->name, drv);
     case PCI_PLACE_FN0_SINGLE:
         return error_conflict(
             err, "PCI: single function device can't be populated in function %x.%x", slot, fn);
@@ -187,6 +189,39 @@ static int placement_error(enum pci_place_result r, const struct pci_place *p, c
             p->other_fn);
     }
     return error_invalid(err, "PCI: placement failed");
+}
+
+/* QEMU's pcie_chassis_find_slot: is there a PCIe slot (root port) with this chassis/slot? */
+static bool pcie_slot_taken(void *opaque, uint8_t chassis, uint16_t slot)
+{
+    struct api *api = opaque;
+
+    for (struct machine_dev *md = api->m->devices; md; md = md->next) {
+        const struct pci_bridge *br = md->pci->bridge;
+
+        if (br && br->slot && br->slot->chassis == chassis && br->slot->slot == slot)
+            return true;
+    }
+    return false;
+}
+
+/* The machine version's compat properties for this driver, as QEMU applies its globals: after
+ * the driver's defaults, before the user's properties; a property the driver lacks is skipped. */
+static int apply_compat(struct machine *m, const struct qdev_driver *drv, void *opts,
+                        const struct qdev_env *env, struct error *err)
+{
+    const struct machine_compat_prop *c;
+
+    for (size_t i = 0; (c = machine_compat_at(m->type, i)); i++) {
+        int r;
+
+        if (!qdev_driver_is_a(drv, c->driver) || !qdev_prop_find(drv, c->property))
+            continue;
+        r = qdev_prop_set(drv, opts, c->property, c->value, env, err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
 }
 
 static bool acpi_index_used(struct machine *m, uint32_t idx)
@@ -214,7 +249,10 @@ static int device_add_text(struct api *api, struct text_args *t, bool has_id, bo
     const struct qdev_driver *drv;
     const char *other_bus = NULL;
     struct pci_bus *bus;
-    struct qdev_env env = {.drive_lookup = drive_lookup, .opaque = api, .hotplug = hotplug};
+    struct qdev_env env = {.drive_lookup = drive_lookup,
+                           .opaque = api,
+                           .hotplug = hotplug,
+                           .pcie_slot_taken = pcie_slot_taken};
     struct pci_place place = {0};
     struct pci_device *d = NULL;
     enum pci_place_result pr;
@@ -283,6 +321,9 @@ static int device_add_text(struct api *api, struct text_args *t, bool has_id, bo
     r = qdev_opts_new(drv, &opts);
     if (r < 0)
         return error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL, "out of memory");
+    r = apply_compat(m, drv, opts, &env, err);
+    if (r < 0)
+        goto fail;
     {
         size_t order[t->n ? t->n : 1];
 
@@ -331,7 +372,17 @@ static int device_add_text(struct api *api, struct text_args *t, bool has_id, bo
     if (r < 0)
         goto fail;
     pci_dev_set_multifunction(d, po->multifunction);
+    /* QEMU's PCIDevice compat bits, whatever the model. */
+    if (!po->x_pcie_extcap_init)
+        pcie_cap_extcap_init_off(d);
+    d->no_lnksta_dllla = !po->x_pcie_lnksta_dllla;
     d->hotpluggable = true;
+    /* The bus's hotplug controller has its say once the device exists (QEMU's plug handler). */
+    if (hotplug) {
+        r = machine_plug_check(m, bus, (uint8_t)place.devfn, err);
+        if (r < 0)
+            goto fail;
+    }
 
     if (dry_run) {
         pci_dev_destroy(d);
@@ -495,21 +546,39 @@ int api_cmd_device_del(struct api *api, json_t *args, json_t **ret, struct error
 {
     const char *id = json_string_value(json_object_get(args, "id"));
     struct machine_dev *md = api_resolve_device(api, id, err);
+    int r;
 
     (void)ret;
     if (!md)
         return -ENOENT;
-    if (!md->pci->hotpluggable)
-        return error_invalid(err, "Device '%s' does not support hotplugging", md->pci->name);
+    /* QEMU's order: qmp_device_del's pending check, then qdev_unplug's bus and device. A
+     * request pending on SHPC does not count (QEMU 7.2's SHPC never marks one); one on ACPI or
+     * a native PCIe slot counts until it expires, which takes a running guest. */
+    if (md->pci->unplug_pending && md->pci->bus && md->pci->bus->hotplug != PCI_HOTPLUG_SHPC &&
+        (!md->pci->unplug_expires_ms || md->pci->unplug_expires_ms > api_virtual_ms(api)))
+        return error_conflict(err, "Device %s is already in the process of unplug", id);
     if (md->pci->bus && !md->pci->bus->hotpluggable)
         return error_invalid(err, "Bus '%s' does not support hotplugging", md->pci->bus->name);
-    if (md->pci->unplug_pending)
-        return error_conflict(err, "Device %s is already in the process of unplug", id);
+    if (!md->pci->hotpluggable)
+        return error_invalid(err, "Device '%s' does not support hotplugging", md->pci->name);
     /* A request: the guest acknowledges it through the hotplug controller, or a reset
-     * completes it. */
+     * completes it; some controllers remove a device the guest cannot see at once (md is
+     * gone when r is 1, so the path a waiting caller needs is taken first). */
     if (api->call)
         snprintf(api->call->path, sizeof(api->call->path), "%s", md->path);
-    machine_unplug_request(api->m, md);
+    r = machine_unplug_request(api->m, md, err);
+    if (r < 0)
+        return r;
     api_metrics_unplug_request(api);
+    if (r == 0) {
+        /* QEMU 7.2.22: pcie_cap_slot_unplug_request_cb lets a request expire 5 s later (a
+         * guest that never answered the button can be asked again); the stable ACPI fix
+         * ("allow repeating hot-unplug requests") at once. Paused, the clock reads 0 (never). */
+        uint64_t now = api_virtual_ms(api);
+
+        md->pci->unplug_expires_ms = md->pci->bus->hotplug == PCI_HOTPLUG_PCIE   ? now + 5000
+                                     : md->pci->bus->hotplug == PCI_HOTPLUG_ACPI ? now
+                                                                                 : 0;
+    }
     return 0;
 }

@@ -68,8 +68,13 @@ struct api {
     struct api_call *call; /* under the control lock: the running api_call()'s details */
     struct api_events events;
     struct api_metrics metrics;
-    char *state_dir; /* where snapshots live; NULL: pcid runs without a state directory */
+    char *state_dir;     /* where snapshots live; NULL: pcid runs without a state directory */
+    uint64_t started_ns; /* CLOCK_MONOTONIC when the guest started running, 0 = paused */
 };
+
+/* api_virtual_ms() - QEMU's QEMU_CLOCK_VIRTUAL in ms: time the guest has run (0 while
+ * paused, as QEMU started with -S). */
+uint64_t api_virtual_ms(const struct api *api);
 
 typedef int (*api_handler_fn)(struct api *api, json_t *args, json_t **ret, struct error *err);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../daemon/hw/pci/pci_addr.h"
+#include "../daemon/hw/pci/pci_bridge.h"
 #include "../daemon/hw/pci/pci_info.h"
 
 const char *marshal_class_desc(uint16_t class_id)
@@ -46,29 +47,21 @@ static json_t *regions(const struct pci_device *d)
     return list;
 }
 
-static json_t *bus_devices(const struct machine *m, const struct pci_bus *bus);
+static json_t *bus_devices(const struct machine *m, const struct pci_bus *bus, unsigned depth);
 
-static json_t *bridge_info(const struct machine *m, const struct pci_device *d, const uint8_t *c)
+/* QEMU nests a bridge's devices without a bound; a guest can make a bus its own descendant
+ * (a bridge whose secondary number is its own bus's), so pcid stops at this depth. */
+#define QUERY_PCI_DEPTH_MAX 32
+
+static json_t *bridge_info(const struct machine *m, const struct pci_device *d, const uint8_t *c,
+                           unsigned depth)
 {
-    uint64_t io_base = (uint64_t)(c[PCI_IO_BASE] & PCI_IO_RANGE_MASK) << 8;
-    uint64_t io_limit = ((uint64_t)(c[PCI_IO_LIMIT] & PCI_IO_RANGE_MASK) << 8) | 0xfff;
-    uint64_t mem_base = (uint64_t)(le_get16(c + PCI_MEMORY_BASE) & PCI_MEMORY_RANGE_MASK) << 16;
-    uint64_t mem_limit =
-        ((uint64_t)(le_get16(c + PCI_MEMORY_LIMIT) & PCI_MEMORY_RANGE_MASK) << 16) | 0xfffff;
-    uint64_t pf_base = (uint64_t)(le_get16(c + PCI_PREF_MEMORY_BASE) & PCI_PREF_RANGE_MASK) << 16;
-    uint64_t pf_limit =
-        ((uint64_t)(le_get16(c + PCI_PREF_MEMORY_LIMIT) & PCI_PREF_RANGE_MASK) << 16) | 0xfffff;
+    uint64_t io_base, io_limit, mem_base, mem_limit, pf_base, pf_limit;
     json_t *bus, *info;
 
-    if ((c[PCI_IO_BASE] & PCI_IO_RANGE_TYPE_MASK) == PCI_IO_RANGE_TYPE_32) {
-        io_base |= (uint64_t)le_get16(c + PCI_IO_BASE_UPPER16) << 16;
-        io_limit |= (uint64_t)le_get16(c + PCI_IO_LIMIT_UPPER16) << 16;
-    }
-    if ((le_get16(c + PCI_PREF_MEMORY_BASE) & PCI_PREF_RANGE_TYPE_MASK) == PCI_PREF_RANGE_TYPE_64) {
-        pf_base |= (uint64_t)le_get32(c + PCI_PREF_BASE_UPPER32) << 32;
-        pf_limit |= (uint64_t)le_get32(c + PCI_PREF_LIMIT_UPPER32) << 32;
-    }
-
+    pci_bridge_window(c, PCI_BRIDGE_WINDOW_IO, &io_base, &io_limit);
+    pci_bridge_window(c, PCI_BRIDGE_WINDOW_MEM, &mem_base, &mem_limit);
+    pci_bridge_window(c, PCI_BRIDGE_WINDOW_PREF, &pf_base, &pf_limit);
     bus = json_pack("{s:I,s:I,s:I,s:{s:I,s:I},s:{s:I,s:I},s:{s:I,s:I}}", "number",
                     (json_int_t)c[PCI_PRIMARY_BUS], "secondary", (json_int_t)c[PCI_SECONDARY_BUS],
                     "subordinate", (json_int_t)c[PCI_SUBORDINATE_BUS], "io_range", "base",
@@ -76,16 +69,25 @@ static json_t *bridge_info(const struct machine *m, const struct pci_device *d, 
                     (json_int_t)mem_base, "limit", (json_int_t)mem_limit, "prefetchable_range",
                     "base", (json_int_t)pf_base, "limit", (json_int_t)pf_limit);
     info = json_pack("{s:o}", "bus", bus);
-    for (unsigned i = 0; i < m->n_buses; i++) {
-        if (m->buses[i]->parent == d) {
-            json_object_set_new(info, "devices", bus_devices(m, m->buses[i]));
-            break;
-        }
+    /* QEMU's qmp_query_pci_bridge: the devices the secondary number reaches from the bridge's
+     * own bus (nothing while the number is 0). */
+    if (c[PCI_SECONDARY_BUS] && depth < QUERY_PCI_DEPTH_MAX) {
+        struct pci_bus *child = pci_bus_find_nr(d->bus, c[PCI_SECONDARY_BUS]);
+
+        if (child)
+            json_object_set_new(info, "devices", bus_devices(m, child, depth + 1));
     }
     return info;
 }
 
+static json_t *pci_device_info(const struct machine *m, const struct pci_device *d, unsigned depth);
+
 json_t *marshal_pci_device(const struct machine *m, const struct pci_device *d)
+{
+    return pci_device_info(m, d, 0);
+}
+
+static json_t *pci_device_info(const struct machine *m, const struct pci_device *d, unsigned depth)
 {
     uint8_t c[PCI_CONFIG_HEADER_SIZE]; /* the header, read safely against guest writes */
     uint16_t class_id = pci_dev_class_id(d);
@@ -109,17 +111,17 @@ json_t *marshal_pci_device(const struct machine *m, const struct pci_device *d)
     if (c[PCI_INTERRUPT_PIN])
         json_object_set_new(o, "irq", json_integer(c[PCI_INTERRUPT_LINE]));
     if (pci_dev_is_bridge(d))
-        json_object_set_new(o, "pci_bridge", bridge_info(m, d, c));
+        json_object_set_new(o, "pci_bridge", bridge_info(m, d, c, depth));
     return o;
 }
 
-static json_t *bus_devices(const struct machine *m, const struct pci_bus *bus)
+static json_t *bus_devices(const struct machine *m, const struct pci_bus *bus, unsigned depth)
 {
     json_t *list = json_array();
 
     for (int devfn = 0; devfn < PCI_DEVFN_MAX; devfn++)
         if (bus->devices[devfn])
-            json_array_append_new(list, marshal_pci_device(m, bus->devices[devfn]));
+            json_array_append_new(list, pci_device_info(m, bus->devices[devfn], depth));
     return list;
 }
 
@@ -132,8 +134,8 @@ json_t *marshal_query_pci(const struct machine *m)
 
         if (bus->parent)
             continue; /* secondary buses appear under their bridge */
-        json_array_append_new(
-            list, json_pack("{s:i,s:o}", "bus", pci_bus_num(bus), "devices", bus_devices(m, bus)));
+        json_array_append_new(list, json_pack("{s:i,s:o}", "bus", pci_bus_num(bus), "devices",
+                                              bus_devices(m, bus, 0)));
     }
     return list;
 }
@@ -186,7 +188,7 @@ static json_t *slot_entry(const struct machine *m, const struct pci_bus *bus, un
 
     if (builtin) {
         state = "builtin";
-        if (asprintf(&reason, "built-in function of the %s machine: %s", m->type->name,
+        if (asprintf(&reason, "built-in function of the %s machine: %s", m->type->family,
                      first->name) < 0)
             reason = NULL;
     } else if (any) {
@@ -209,8 +211,17 @@ static json_t *slot_entry(const struct machine *m, const struct pci_bus *bus, un
         state = "reserved";
         reason = strdup(bus->reserved_reason[slot] ? bus->reserved_reason[slot] : "reserved");
     } else {
+        int r = 0;
+
         state = "free";
-        if (!hp && asprintf(&reason, "bus '%s' does not support hotplugging", bus->name) < 0)
+        if (!hp && bus->hotplug == PCI_HOTPLUG_SHPC)
+            r = asprintf(&reason,
+                         "the standard hot-plug controller of bus '%s' serves slots 1-31 "
+                         "(\"Unsupported PCI slot 0 for standard hotplug controller\")",
+                         bus->name);
+        else if (!hp)
+            r = asprintf(&reason, "bus '%s' does not support hotplugging", bus->name);
+        if (r < 0)
             reason = NULL;
     }
 
@@ -219,8 +230,30 @@ static json_t *slot_entry(const struct machine *m, const struct pci_bus *bus, un
     json_object_set_new(o, "functions", fns);
     if (reason)
         json_object_set_new(o, "reason", json_string(reason));
+    /* QEMU accepts any address below a PCIe port, but only device 0 is its link partner. */
+    if (bus->port && slot)
+        json_object_set_new(
+            o, "note",
+            json_string("below a PCI Express port the guest sees device 0 only: a hot-plugged "
+                        "function here stays hidden while 00.0 is empty, and guests scan device "
+                        "0 alone"));
     free(reason);
     return o;
+}
+
+static const char *hotplug_name(enum pci_hotplug hp)
+{
+    switch (hp) {
+    case PCI_HOTPLUG_ACPI:
+        return "acpi";
+    case PCI_HOTPLUG_SHPC:
+        return "shpc";
+    case PCI_HOTPLUG_PCIE:
+        return "pcie";
+    case PCI_HOTPLUG_NONE:
+        break;
+    }
+    return "none";
 }
 
 json_t *marshal_pci_slots(const struct machine *m, const struct pci_bus *only)
@@ -230,7 +263,7 @@ json_t *marshal_pci_slots(const struct machine *m, const struct pci_bus *only)
     for (unsigned i = 0; i < m->n_buses; i++) {
         const struct pci_bus *bus = m->buses[i];
         json_t *slots = json_array();
-        unsigned nslots = bus->parent && bus->express ? 1 : PCI_SLOT_MAX;
+        unsigned nslots = PCI_SLOT_MAX;
         json_t *o;
 
         if (only && bus != only) {
@@ -239,8 +272,27 @@ json_t *marshal_pci_slots(const struct machine *m, const struct pci_bus *only)
         }
         for (unsigned s = 0; s < nslots; s++)
             json_array_append_new(slots, slot_entry(m, bus, s));
-        o = json_pack("{s:i,s:s,s:b,s:o}", "bus", pci_bus_num(bus), "bus-id", bus->name,
-                      "hotpluggable", bus->hotpluggable, "slots", slots);
+        o = json_pack("{s:i,s:s,s:b,s:s,s:b,s:b,s:o}", "bus", pci_bus_num(bus), "bus-id", bus->name,
+                      "hotpluggable", bus->hotpluggable, "hotplug", hotplug_name(bus->hotplug),
+                      "express", bus->express,
+                      /* a configuration cycle for the bus's number reaches it */
+                      "reachable", pci_bus_find_nr(machine_root_bus(m), pci_bus_num(bus)) == bus,
+                      "slots", slots);
+        if (bus->parent) {
+            char bdf[PCI_BDF_STRLEN];
+            json_t *p = json_pack(
+                "{s:s,s:s}", "driver", bus->parent->name, "bdf",
+                pci_bdf_format(bdf, 0, pci_bus_num(bus->parent->bus), bus->parent->devfn));
+            json_object_set_new(p, "id",
+                                bus->parent->id ? json_string(bus->parent->id) : json_null());
+            json_object_set_new(o, "bridge", p);
+        }
+        if (!bus->hotpluggable) {
+            char *why = NULL;
+            if (asprintf(&why, "Bus '%s' does not support hotplugging", bus->name) >= 0)
+                json_object_set_new(o, "reason", json_string(why));
+            free(why);
+        }
         json_array_append_new(list, o);
     }
     return list;

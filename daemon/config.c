@@ -299,6 +299,30 @@ static int parse_specs(struct ctx *c, const char *key, json_t *v, size_t max, st
     return 0;
 }
 
+/* "globals": ["ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off", ...], as --global. */
+static int parse_globals(struct ctx *c, json_t *v, struct strv *out)
+{
+    size_t i;
+    json_t *e;
+
+    if (!json_is_array(v) || json_array_size(v) > CONFIG_MAX_GLOBALS)
+        return fail(c, -EINVAL, "'globals' must be a list of at most %d entries",
+                    CONFIG_MAX_GLOBALS);
+    json_array_foreach(v, i, e)
+    {
+        char what[32];
+        const char *s = NULL;
+        int r;
+
+        snprintf(what, sizeof(what), "globals[%zu]", i);
+        if ((r = get_string(c, what, e, &s)) < 0)
+            return r;
+        if (strv_push(out, s) < 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
 static int parse_top(struct ctx *c, const char *key, json_t *v, struct config *cfg)
 {
     long long n;
@@ -341,6 +365,8 @@ static int parse_top(struct ctx *c, const char *key, json_t *v, struct config *c
         return parse_specs(c, key, v, CONFIG_MAX_BLOCKDEVS, &cfg->blockdevs);
     if (strcmp(key, "devices") == 0)
         return parse_specs(c, key, v, CONFIG_MAX_DEVICES, &cfg->devices);
+    if (strcmp(key, "globals") == 0)
+        return parse_globals(c, v, &cfg->globals);
     if (strcmp(key, "log-level") == 0) {
         if ((r = get_string(c, key, v, &s)) < 0)
             return r;
@@ -359,7 +385,8 @@ static int parse_top(struct ctx *c, const char *key, json_t *v, struct config *c
     }
     return fail(c, -EINVAL,
                 "unknown key '%s' (known: machine, vcpus, guest, eject-delay-ms, firmware-log, "
-                "sockets, blockdevs, devices, state-dir, no-state, log-level, limits, token-file)",
+                "sockets, blockdevs, devices, globals, state-dir, no-state, log-level, limits, "
+                "token-file)",
                 key);
 }
 
@@ -424,6 +451,7 @@ void config_free(struct config *cfg)
     strv_free(&cfg->access);
     strv_free(&cfg->blockdevs);
     strv_free(&cfg->devices);
+    strv_free(&cfg->globals);
     free(cfg->rt.token_file);
     if (cfg->rt.token) {
         explicit_bzero(cfg->rt.token, strlen(cfg->rt.token));
@@ -463,7 +491,7 @@ int config_merge_options(const struct config *cfg, struct pcid_options *o)
     if (merge_list(&o->qmp, &cfg->qmp) < 0 || merge_list(&o->rest, &cfg->rest) < 0 ||
         merge_list(&o->access, &cfg->access) < 0 ||
         merge_list(&o->blockdevs, &cfg->blockdevs) < 0 ||
-        merge_list(&o->devices, &cfg->devices) < 0)
+        merge_list(&o->devices, &cfg->devices) < 0 || merge_list(&o->globals, &cfg->globals) < 0)
         return -ENOMEM;
     return 0;
 }
@@ -512,6 +540,7 @@ char *config_startup_diff(const struct config *a, const struct config *b, char *
         {"sockets.access", strv_eq(&a->access, &b->access)},
         {"blockdevs", strv_eq(&a->blockdevs, &b->blockdevs)},
         {"devices", strv_eq(&a->devices, &b->devices)},
+        {"globals", strv_eq(&a->globals, &b->globals)},
     };
     size_t used = 0;
 

@@ -18,7 +18,8 @@
  * the state directory wins over them (daemon/state/state.h).
  *
  * Limits: the file is at most CONFIG_MAX_BYTES; lists hold at most CONFIG_MAX_DEVICES devices,
- * CONFIG_MAX_BLOCKDEVS backends and CONFIG_MAX_SOCKETS sockets of each kind; a token file is
+ * CONFIG_MAX_BLOCKDEVS backends, CONFIG_MAX_GLOBALS globals and CONFIG_MAX_SOCKETS sockets of
+ * each kind; a token file is
  * at most CONFIG_MAX_TOKEN bytes.
  *
  * Errors: -ENOENT (an explicit file is missing), -EINVAL (bad content), -EFBIG, -errno of
@@ -41,6 +42,7 @@
 #define CONFIG_MAX_DEVICES   8192
 #define CONFIG_MAX_BLOCKDEVS 1024
 #define CONFIG_MAX_SOCKETS   16
+#define CONFIG_MAX_GLOBALS   64
 #define CONFIG_MAX_TOKEN     4096
 #define CONFIG_WHY_MAX       1024 /* size for the `why` buffers below */
 
@@ -63,6 +65,7 @@ struct config {
     int no_state;                               /* "no-state": 1 true, 0 false, -1 absent */
     struct strv qmp, rest, access;              /* socket specs */
     struct strv blockdevs, devices;             /* specs in the command line's syntax */
+    struct strv globals;                        /* "DRIVER.PROP=VALUE", as --global */
     struct config_runtime rt;
 };
 

@@ -68,6 +68,16 @@ int main(int argc, char **argv)
         log_error("%s", err.desc);
         goto out;
     }
+    for (size_t i = 0; i < o.globals.n; i++) {
+        r = machine_set_global(m, o.globals.v[i], &err);
+        if (r < 0) {
+            log_error("--global %s: %s", o.globals.v[i], err.desc);
+            goto out;
+        }
+        if (r > 0)
+            log_warning("global %s not used: the %s machine has no such device", o.globals.v[i],
+                        m->type->family);
+    }
     bool cooperative = strcmp(o.guest, "cooperative") == 0;
     if (api_new(m,
                 &(struct api_options){.guest_running = cooperative,
@@ -84,7 +94,8 @@ int main(int argc, char **argv)
                   &(struct guest_config){.mode = cooperative ? GUEST_COOPERATIVE : GUEST_NONE,
                                          .eject_delay_ns = o.eject_delay_ms * 1000000ULL,
                                          .firmware_log = o.firmware_log,
-                                         .refuse_unplug = o.refuse_unplug},
+                                         .refuse_unplug = o.refuse_unplug,
+                                         .acpi_bridge_hotplug = m->acpi_bridge_hotplug},
                   &guest);
     if (r < 0) {
         log_error("--firmware-log %s: %s", o.firmware_log, strerror(-r));

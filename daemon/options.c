@@ -26,6 +26,10 @@ static const char usage[] =
     "  --device SPEC           cold-plug a device, QEMU -device syntax, repeatable\n"
     "                          e.g. virtio-net-pci,id=net0,addr=0x3\n"
     "  --blockdev SPEC         add a block backend: driver=null-co,node-name=NAME\n"
+    "  --global DRIVER.PROP=VALUE\n"
+    "                          a chipset property, QEMU -global syntax, repeatable; e.g.\n"
+    "                          ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off (native\n"
+    "                          PCIe/SHPC hot-plug on cold-plugged ports and bridges)\n"
     "  --qmp unix:PATH         serve QMP on a unix socket, repeatable\n"
     "  --rest tcp:HOST:PORT | unix:PATH\n"
     "                          serve REST, repeatable\n"
@@ -84,6 +88,7 @@ void options_free(struct pcid_options *o)
 {
     strv_free(&o->devices);
     strv_free(&o->blockdevs);
+    strv_free(&o->globals);
     strv_free(&o->qmp);
     strv_free(&o->rest);
     strv_free(&o->access);
@@ -137,6 +142,7 @@ int options_parse(int argc, char **argv, struct pcid_options *o)
         OPT_MACHINE_DESCRIPTION,
         OPT_CONFIG,
         OPT_LOG_LEVEL,
+        OPT_GLOBAL,
     };
     static const struct option longopts[] = {
         {"machine", required_argument, NULL, OPT_MACHINE},
@@ -155,6 +161,7 @@ int options_parse(int argc, char **argv, struct pcid_options *o)
         {"machine-description", required_argument, NULL, OPT_MACHINE_DESCRIPTION},
         {"config", required_argument, NULL, OPT_CONFIG},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+        {"global", required_argument, NULL, OPT_GLOBAL},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION},
         {0},
@@ -174,6 +181,9 @@ int options_parse(int argc, char **argv, struct pcid_options *o)
             break;
         case OPT_BLOCKDEV:
             r = strv_push(&o->blockdevs, optarg);
+            break;
+        case OPT_GLOBAL:
+            r = strv_push(&o->globals, optarg);
             break;
         case OPT_QMP:
             if (strncmp(optarg, "unix:", 5) != 0 || !optarg[5])

@@ -22,6 +22,7 @@ struct pcid_options {
     const char *machine;      /* NULL = the default type */
     struct strv devices;      /* --device specs, QEMU -device syntax */
     struct strv blockdevs;    /* --blockdev specs */
+    struct strv globals;      /* --global DRIVER.PROP=VALUE, QEMU -global syntax */
     struct strv qmp;          /* "unix:PATH" */
     struct strv rest;         /* "tcp:HOST:PORT" or "unix:PATH" */
     struct strv access;       /* "unix:PATH": qtest access sockets */

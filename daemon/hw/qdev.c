@@ -26,6 +26,9 @@ static const struct qdev_driver *const drivers[] = {
     &virtio_net_pci_driver,
     &virtio_net_pci_transitional_driver,
     &virtio_net_pci_non_transitional_driver,
+    &pcie_root_port_driver,
+    &pci_bridge_driver,
+    &pcie_pci_bridge_driver,
 };
 
 /* QEMU's qdev_alias_table entries for the drivers pcid models (x86, PCI). */
@@ -48,6 +51,19 @@ const struct qdev_driver *qdev_driver_find(const char *name)
 const struct qdev_driver *qdev_driver_at(size_t i)
 {
     return i < ARRAY_SIZE(drivers) ? drivers[i] : NULL;
+}
+
+bool qdev_driver_is_a(const struct qdev_driver *drv, const char *type)
+{
+    if (!drv || !type)
+        return false;
+    if (streq(drv->name, type) || streq(type, "pci-device") || streq(type, "device"))
+        return true;
+    if (streq(type, "virtio-pci"))
+        return drv->virtio;
+    if (streq(type, "base-pci-bridge"))
+        return drv->bridge;
+    return false;
 }
 
 const char *qdev_driver_alias(const char *name)
@@ -223,6 +239,8 @@ const struct qdev_prop *qdev_prop_find(const struct qdev_driver *drv, const char
 
 const char *qdev_prop_type_name(const struct qdev_prop *p)
 {
+    if (p->type_name)
+        return p->type_name;
     switch (p->type) {
     case QDEV_PROP_BOOL:
     case QDEV_PROP_BIT64:
@@ -242,6 +260,10 @@ const char *qdev_prop_type_name(const struct qdev_prop *p)
     case QDEV_PROP_MAC:
         return "str";
     case QDEV_PROP_DRIVE:
+        return "str";
+    case QDEV_PROP_SIZE:
+        return "size";
+    case QDEV_PROP_ENUM:
         return "str";
     }
     return "str";
@@ -300,6 +322,51 @@ static int parse_i64(const char *s, int64_t *out)
     *out = strtoll(s, &end, 0);
     if (errno || end == s || *end)
         return -EINVAL;
+    return 0;
+}
+
+/* QEMU's qemu_strtosz: digits (base 10, or 0x hex), an optional fraction, an optional suffix
+ * B, K, M, G, T, P, E (any case; powers of 1024), nothing after; below 2^64. */
+static int parse_size(const char *s, uint64_t *out)
+{
+    static const char suffixes[] = "BKMGTPE";
+    const char *p = s, *dot;
+    char *end;
+    unsigned long long whole;
+    double frac = 0;
+    unsigned shift = 0;
+
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p == '-' || !*p)
+        return -EINVAL;
+    errno = 0;
+    whole = strtoull(p, &end, 0);
+    if (errno || end == p)
+        return -EINVAL;
+    dot = end;
+    if (*dot == '.' && !(p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))) {
+        char *fend;
+        frac = strtod(dot, &fend);
+        if (fend == dot + 1)
+            return -EINVAL;
+        end = fend;
+    }
+    if (*end) {
+        const char *k = strchr(suffixes, toupper((unsigned char)*end));
+
+        if (!k || !*k)
+            return -EINVAL;
+        shift = (unsigned)(k - suffixes) * 10;
+        end++;
+    }
+    if (*end)
+        return -EINVAL;
+    if (frac != 0 && !shift)
+        return -EINVAL; /* a fraction needs a unit above bytes */
+    if (shift && whole > (UINT64_MAX >> shift))
+        return -EINVAL;
+    *out = ((uint64_t)whole << shift) + (uint64_t)(frac * (double)(1ull << shift));
     return 0;
 }
 
@@ -386,6 +453,20 @@ static int prop_parse(const struct qdev_driver *drv, const struct qdev_prop *p, 
         else
             return error_invalid(err, "Parameter '%s' does not accept value '%s'", p->name, value);
         return 0;
+    case QDEV_PROP_SIZE:
+        if (parse_size(value, &u) < 0)
+            return error_invalid(err, "Parameter '%s' expects a non-negative number below 2^64",
+                                 p->name);
+        *(uint64_t *)field = u;
+        return 0;
+    case QDEV_PROP_ENUM:
+        for (int32_t k = 0; p->choices && p->choices[k]; k++) {
+            if (streq(p->choices[k], value)) {
+                *(int32_t *)field = k;
+                return 0;
+            }
+        }
+        return error_invalid(err, "Parameter '%s' does not accept value '%s'", p->name, value);
     case QDEV_PROP_DEVFN: {
         int devfn = pci_devfn_parse(value);
         if (devfn < 0)
@@ -494,6 +575,12 @@ int qdev_prop_get(const struct qdev_prop *p, const void *opts, char *buf, size_t
     case QDEV_PROP_ONOFFAUTO: {
         enum qdev_on_off_auto v = *(const enum qdev_on_off_auto *)field;
         return snprintf(buf, len, "%s", v == QDEV_ON ? "on" : v == QDEV_OFF ? "off" : "auto");
+    }
+    case QDEV_PROP_SIZE:
+        return snprintf(buf, len, "%llu", (unsigned long long)*(const uint64_t *)field);
+    case QDEV_PROP_ENUM: {
+        int32_t k = *(const int32_t *)field;
+        return snprintf(buf, len, "%s", p->choices && k >= 0 ? p->choices[k] : "?");
     }
     case QDEV_PROP_DEVFN: {
         int32_t devfn = *(const int32_t *)field;

@@ -13,6 +13,10 @@
  *   mac        six hex pairs separated by ':' or '-'  "Property 'OWNER.P' doesn't take value 'V'"
  *   devfn      pci_addr.h                             "Property 'OWNER.P' doesn't take value 'V'"
  *   drive      a block backend node name            "Property 'OWNER.P' can't find value 'V'"
+ *   size       a byte count, optional suffix B/K/M/G/T/P/E (powers of 1024)
+ *                              "Parameter 'P' expects a non-negative number below 2^64"
+ *   enum       one of the property's names (x-speed "2_5"...) "Parameter 'P' does not accept
+ *                                                              value 'V'"
  * OWNER is the QEMU type that owns the property (the driver, or e.g. "virtio-net-device").
  *
  * Ownership: qdev_opts_new() returns an options block the caller frees with qdev_opts_free().
@@ -39,6 +43,8 @@ enum qdev_prop_type {
     QDEV_PROP_ONOFFAUTO, /* enum qdev_on_off_auto */
     QDEV_PROP_DEVFN,     /* int32_t devfn, -1 = pick */
     QDEV_PROP_DRIVE,     /* char * naming an existing block backend */
+    QDEV_PROP_SIZE,      /* uint64_t byte count (QEMU's "size") */
+    QDEV_PROP_ENUM,      /* int32_t index into prop->choices */
 };
 
 enum qdev_on_off_auto { QDEV_AUTO = 0, QDEV_ON, QDEV_OFF };
@@ -51,11 +57,13 @@ struct qdev_mac {
 struct qdev_prop {
     const char *name;
     enum qdev_prop_type type;
-    size_t offset;      /* of the field in the driver's options structure */
-    const char *defval; /* default, as text; NULL = zero / unset */
-    unsigned bit;       /* QDEV_PROP_BIT64 only */
-    const char *owner;  /* QEMU type named in messages; NULL = the driver */
-    const char *desc;   /* one line for `device_add DRIVER,help` */
+    size_t offset;              /* of the field in the driver's options structure */
+    const char *defval;         /* default, as text; NULL = zero / unset */
+    unsigned bit;               /* QDEV_PROP_BIT64 only */
+    const char *owner;          /* QEMU type named in messages; NULL = the driver */
+    const char *desc;           /* one line for `device_add DRIVER,help` */
+    const char *const *choices; /* QDEV_PROP_ENUM: the accepted names, NULL-terminated */
+    const char *type_name;      /* QEMU's type name when not the generic one ("PCIELinkSpeed") */
 };
 
 /* Options every PCI device has (QEMU's pci_props); first member of each driver's options. */
@@ -79,6 +87,9 @@ struct qdev_env {
     bool express_bus; /* the target bus is PCI Express */
     bool root_bus;    /* the target bus is a root bus (not behind a port or bridge) */
     const char *id;   /* the new device's id, or NULL */
+    /* True when a PCIe slot with this chassis and slot number exists (QEMU's
+     * pcie_chassis_find_slot); NULL = none exists. */
+    bool (*pcie_slot_taken)(void *opaque, uint8_t chassis, uint16_t slot);
 };
 
 /* A property default a driver variant sets over the table's (QEMU's instance_init). */
@@ -99,6 +110,7 @@ struct qdev_driver {
     const char *default_romfile;         /* QEMU's romfile default, NULL = none */
     bool express;                        /* a native PCIe device (config space 4 KiB on any bus) */
     bool virtio;                         /* a virtio-pci device (has a virtio-backend child) */
+    bool bridge;                         /* a PCI-to-PCI bridge or port (has a secondary bus) */
     const struct qdev_default *defaults; /* variant defaults, ending with {0}; may be NULL */
     uint16_t device_id; /* variants of one model that differ in their PCI device ID */
     /*
@@ -120,6 +132,7 @@ struct qdev_driver {
 
 /* The drivers pcid models (each defined by its model's file). */
 extern const struct qdev_driver e1000_driver, e1000_82544gc_driver, e1000_82545em_driver;
+extern const struct qdev_driver pcie_root_port_driver, pci_bridge_driver, pcie_pci_bridge_driver;
 extern const struct qdev_driver virtio_blk_pci_driver, virtio_blk_pci_transitional_driver,
     virtio_blk_pci_non_transitional_driver;
 extern const struct qdev_driver virtio_net_pci_driver, virtio_net_pci_transitional_driver,
@@ -132,6 +145,13 @@ const struct qdev_driver *qdev_driver_at(size_t i);
 
 /* The driver an alias names ("virtio-net" → "virtio-net-pci"), or `name` itself. */
 const char *qdev_driver_alias(const char *name);
+
+/*
+ * qdev_driver_is_a() - `drv` is of QEMU type `type` or a subtype of it, as QEMU's global and
+ * compat properties match: the driver's own name, "virtio-pci" for every virtio-pci driver,
+ * "pci-bridge" (TYPE_PCI_BRIDGE, "base-pci-bridge") for bridges and ports, "pci-device" for all.
+ */
+bool qdev_driver_is_a(const struct qdev_driver *drv, const char *type);
 
 /* True for QOM properties a device has but nobody may set ("type", "virtio-backend"). */
 bool qdev_prop_readonly(const struct qdev_driver *drv, const char *name);

@@ -8,28 +8,9 @@
 #include <time.h>
 
 #include "../hw/pci/pci_addr.h"
-
-extern const struct machine_type machine_pc;
-
-static const struct machine_type *const machine_types[] = {
-    &machine_pc,
-};
-
-const struct machine_type *machine_type_at(size_t i)
-{
-    return i < ARRAY_SIZE(machine_types) ? machine_types[i] : NULL;
-}
-
-const struct machine_type *machine_type_find(const char *name)
-{
-    for (size_t i = 0; i < ARRAY_SIZE(machine_types); i++) {
-        const struct machine_type *t = machine_types[i];
-
-        if (!name ? t->is_default : streq(t->name, name) || streq(t->alias, name))
-            return t;
-    }
-    return NULL;
-}
+#include "../hw/pci/pci_bridge.h"
+#include "../hw/pci/pcie.h"
+#include "machine_internal.h"
 
 int machine_new(const char *type, struct machine **ret, struct error *err)
 {
@@ -44,6 +25,7 @@ int machine_new(const char *type, struct machine **ret, struct error *err)
     if (!m)
         return -ENOMEM;
     m->type = t;
+    m->acpi_bridge_hotplug = true; /* QEMU 7.2's default on pc and q35 */
     pthread_mutex_init(&m->lock, NULL);
     r = pci_bus_new(t->root_bus, t->root_express, t->root_hotpluggable, &root);
     if (r < 0) {
@@ -82,8 +64,9 @@ void machine_free(struct machine *m)
 {
     if (!m)
         return;
-    /* Detach everything first: a detach lowers the function's INTx, which the chipset routes
-     * through its own (built-in) functions, so none may be freed before all are detached. */
+    /* Detach everything first, while every bus (a bridge's bus goes with the bridge) still
+     * exists: a detach lowers the function's INTx, which the chipset routes through its own
+     * (built-in) functions, so none may be freed before all are detached. */
     for (struct machine_dev *md = m->devices; md; md = md->next)
         pci_bus_detach(md->pci);
     while (m->devices) {
@@ -93,8 +76,8 @@ void machine_free(struct machine *m)
     }
     if (m->type && m->type->fini)
         m->type->fini(m);
-    for (unsigned i = 0; i < m->n_buses; i++)
-        pci_bus_free(m->buses[i]);
+    /* Secondary buses belonged to their bridges; the root bus is the machine's. */
+    pci_bus_free(m->buses[0]);
     backend_list_clear(&m->backends);
     pthread_mutex_destroy(&m->lock);
     free(m);
@@ -146,13 +129,26 @@ struct machine_dev *machine_find_pci(const struct machine *m, const struct pci_d
 
 struct machine_dev *machine_find_bdf(const struct machine *m, uint8_t bus, uint8_t devfn)
 {
-    for (unsigned i = 0; i < m->n_buses; i++) {
-        if (pci_bus_num(m->buses[i]) != bus)
-            continue;
-        if (m->buses[i]->devices[devfn])
-            return machine_find_pci(m, m->buses[i]->devices[devfn]);
-    }
-    return NULL;
+    struct pci_bus *b = pci_bus_find_nr(machine_root_bus(m), bus);
+
+    if (!b || !b->devices[devfn])
+        return NULL;
+    return machine_find_pci(m, b->devices[devfn]);
+}
+
+static unsigned dfs(struct pci_bus *bus, struct pci_bus **out, unsigned n)
+{
+    if (n >= MACHINE_MAX_BUSES)
+        return n;
+    out[n++] = bus;
+    for (struct pci_bus *c = bus->children; c; c = c->sibling)
+        n = dfs(c, out, n);
+    return n;
+}
+
+unsigned machine_buses_dfs(const struct machine *m, struct pci_bus **out)
+{
+    return dfs(machine_root_bus(m), out, 0);
 }
 
 char *machine_dev_bdf(const struct machine_dev *md, char buf[PCI_BDF_STRLEN])
@@ -197,7 +193,7 @@ int machine_add_device(struct machine *m, struct pci_bus *bus, uint8_t devfn, st
     char bdf[PCI_BDF_STRLEN];
     int r;
 
-    if (m->n_devices >= MACHINE_MAX_DEVICES)
+    if (m->n_devices >= MACHINE_MAX_DEVICES || (d->bridge && m->n_buses >= MACHINE_MAX_BUSES))
         return -ENOSPC;
     md = calloc(1, sizeof(*md));
     if (!md)
@@ -229,6 +225,15 @@ int machine_add_device(struct machine *m, struct pci_bus *bus, uint8_t devfn, st
         if (!md->drive || backend_claim(&m->backends, drive, d->id) < 0)
             goto nomem;
     }
+    if (d->bridge) {
+        r = machine_bridge_bus_name(m, d);
+        if (r < 0) {
+            if (md->drive)
+                backend_release(&m->backends, md->drive);
+            goto nomem;
+        }
+    }
+    d->hotplugged = m->started;
     r = pci_bus_attach(bus, d, devfn);
     if (r < 0) {
         if (md->drive)
@@ -238,14 +243,25 @@ int machine_add_device(struct machine *m, struct pci_bus *bus, uint8_t devfn, st
         mdev_free(md);
         return r;
     }
-    d->hotplugged = m->started;
     append(m, md);
+    if (d->bridge)
+        machine_bridge_bus_add(m, d);
+    machine_port_link_changed(bus, devfn);
     m->generation++;
     m->config_gen++;
     if (m->plat && m->plat->topology_changed)
         m->plat->topology_changed(m->plat_opaque);
-    if (d->hotplugged && m->type->hotplug_plug)
-        m->type->hotplug_plug(m, d);
+    /* QEMU resets a hot-plugged device once it is realized and plugged: its own reset
+     * (dc->reset), not the bus's generic PCI reset, which only a system reset does. QEMU's
+     * guest cannot run in between (the BQL); pcid's runs on its own vCPU, so the reset comes
+     * before the hotplug controller tells the guest, lest it undo the guest's configuration.
+     * Neither step looks at what the other changes (the device vs its parent's controller). */
+    if (d->hotplugged && d->cls && d->cls->reset) {
+        pthread_mutex_lock(&d->lock);
+        d->cls->reset(d);
+        pthread_mutex_unlock(&d->lock);
+    }
+    machine_hotplug_plugged(m, d);
     machine_dev_bdf(md, bdf);
     if (m->events.device_added)
         m->events.device_added(m->events.opaque, d->id, bdf);
@@ -281,7 +297,7 @@ static void mdev_free_cb(void *arg)
     mdev_free(arg);
 }
 
-static uint64_t now_ns(void)
+uint64_t machine_now_ns(void)
 {
     struct timespec ts;
 
@@ -299,19 +315,50 @@ struct removed {
     bool hotplug;
 };
 
+/* Removals not yet reported, in the order they happened. */
+struct removals {
+    struct removed *v;
+    size_t n, cap;
+};
+
+static void report_removed(struct machine *m, struct removed *r);
+
+/* Keep `r` to report after the description is saved; without memory, report it at once (the
+ * order against the save is lost, never the event). */
+static void removals_push(struct machine *m, struct removals *rs, struct removed *r)
+{
+    if (rs->n == rs->cap) {
+        size_t cap = rs->cap ? rs->cap * 2 : 8;
+        struct removed *v = reallocarray(rs->v, cap, sizeof(*v));
+
+        if (!v) {
+            report_removed(m, r);
+            return;
+        }
+        rs->v = v;
+        rs->cap = cap;
+    }
+    rs->v[rs->n++] = *r;
+}
+
 static void remove_one(struct machine *m, struct machine_dev *md, struct removed *out)
 {
     uint64_t requested = md->unplug_requested_ns;
+    struct pci_bus *bus = md->pci->bus;
 
     *out = (struct removed){.path = md->path,
                             .id = md->pci->id ? strdup(md->pci->id) : NULL,
                             .virtio_backend = md->virtio_backend,
-                            .pending_ns = requested ? MAX(now_ns() - requested, (uint64_t)1) : 0,
+                            .pending_ns =
+                                requested ? MAX(machine_now_ns() - requested, (uint64_t)1) : 0,
                             .driver = md->drv ? md->drv->name : md->pci->name,
                             .hotplug = m->started};
     machine_dev_bdf(md, out->bdf);
     unlink_dev(m, md);
+    if (md->pci->bridge)
+        machine_bridge_bus_remove(m, md->pci);
     pci_bus_detach(md->pci);
+    machine_port_link_changed(bus, md->pci->devfn);
     pci_dev_unrealize(md->pci);
     if (md->drive)
         backend_release(&m->backends, md->drive);
@@ -351,11 +398,53 @@ static void report_removed(struct machine *m, struct removed *r)
     free(r->path);
 }
 
+/* Remove `md` and, for a bridge, everything below it first: each bus's devices newest first
+ * (QEMU unparents a bus's children from the head of its list, the newest), depth first. What
+ * goes is added to `rs` in that order. */
+static void remove_tree(struct machine *m, struct machine_dev *md, struct removals *rs)
+{
+    struct removed r;
+
+    if (md->pci->bridge) {
+        struct pci_bus *sec = md->pci->bridge->sec;
+        struct machine_dev *child;
+
+        /* The newest device of `sec` is the last one in the machine's list. */
+        do {
+            child = NULL;
+            for (struct machine_dev *c = m->devices; c; c = c->next)
+                if (c->pci->bus == sec)
+                    child = c;
+            if (child)
+                remove_tree(m, child, rs);
+        } while (child);
+    }
+    remove_one(m, md, &r);
+    removals_push(m, rs, &r);
+}
+
+/* The description drops what went before anyone hears it is gone. */
+static void removals_finish(struct machine *m, struct removals *rs)
+{
+    machine_persist(m, NULL);
+    for (size_t i = 0; i < rs->n; i++)
+        report_removed(m, &rs->v[i]);
+    free(rs->v);
+}
+
+void machine_remove_function(struct machine *m, struct machine_dev *md)
+{
+    struct removals rs = {0};
+
+    remove_tree(m, md, &rs);
+    removals_finish(m, &rs);
+}
+
 void machine_eject_slot(struct machine *m, struct pci_bus *bus, unsigned slot)
 {
     struct machine_dev *list[PCI_FUNC_MAX];
-    struct removed gone[PCI_FUNC_MAX];
-    unsigned n = 0, n_gone = 0;
+    struct removals rs = {0};
+    unsigned n = 0;
 
     /* Every function of the slot, newest first (QEMU walks its bus's child list, which keeps
      * the most recently added device at the head). */
@@ -364,14 +453,11 @@ void machine_eject_slot(struct machine *m, struct pci_bus *bus, unsigned slot)
             list[n++] = md;
 
     while (n--)
-        remove_one(m, list[n], &gone[n_gone++]);
+        remove_tree(m, list[n], &rs);
     __atomic_fetch_and(&bus->ejecting, ~(1u << slot), __ATOMIC_RELEASE);
     if (m->type->hotplug_slot_gone)
         m->type->hotplug_slot_gone(m, bus, slot);
-    /* The description drops them before anyone hears they are gone. */
-    machine_persist(m, NULL);
-    for (unsigned i = 0; i < n_gone; i++)
-        report_removed(m, &gone[i]);
+    removals_finish(m, &rs);
 }
 
 int machine_persist(struct machine *m, struct error *err)
@@ -383,12 +469,20 @@ int machine_persist(struct machine *m, struct error *err)
 
 void machine_complete_ejects(struct machine *m)
 {
-    for (unsigned b = 0; b < m->n_buses; b++) {
-        uint32_t mask = __atomic_load_n(&m->buses[b]->ejecting, __ATOMIC_ACQUIRE);
+    struct pci_bus *buses[MACHINE_MAX_BUSES];
+    unsigned n = machine_buses_dfs(m, buses);
 
-        for (unsigned slot = 0; mask && slot < PCI_SLOT_MAX; slot++)
-            if (mask & (1u << slot))
-                machine_eject_slot(m, m->buses[b], slot);
+    /* An eject may take a bridge and the buses below it along; those come later in the walk,
+     * so the entries up to b stay valid. */
+    for (unsigned b = 0; b < n; b++) {
+        uint32_t mask = __atomic_load_n(&buses[b]->ejecting, __ATOMIC_ACQUIRE);
+
+        for (unsigned slot = 0; mask && slot < PCI_SLOT_MAX; slot++) {
+            if (!(mask & (1u << slot)))
+                continue;
+            machine_eject_slot(m, buses[b], slot);
+            n = machine_buses_dfs(m, buses);
+        }
     }
 }
 
@@ -410,13 +504,23 @@ static bool slot_pending(const struct pci_bus *bus, unsigned slot)
 void machine_reset(struct machine *m)
 {
     struct machine_dev *md;
+    struct pci_bus *buses[MACHINE_MAX_BUSES];
+    unsigned n = machine_buses_dfs(m, buses);
 
-    /* Finish pending removals first, slot by slot in ascending order, as the hotplug
-     * controllers do on reset; a slot goes whole. */
-    for (unsigned b = 0; b < m->n_buses; b++)
-        for (unsigned slot = 0; slot < PCI_SLOT_MAX; slot++)
-            if (slot_pending(m->buses[b], slot))
-                machine_eject_slot(m, m->buses[b], slot);
+    /* Finish pending removals first: ACPI PCI hotplug ejects them at reset, bus by bus in its
+     * walk order, slot by slot in ascending order; a slot goes whole. (SHPC and native PCIe
+     * slots keep theirs: the guest decides.) */
+    for (unsigned b = 0; b < n; b++) {
+        if (buses[b]->hotplug != PCI_HOTPLUG_ACPI)
+            continue;
+        for (unsigned slot = 0; slot < PCI_SLOT_MAX; slot++) {
+            if (slot_pending(buses[b], slot)) {
+                machine_eject_slot(m, buses[b], slot);
+                /* Only buses below the slot went: those before and at b keep their places. */
+                n = machine_buses_dfs(m, buses);
+            }
+        }
+    }
     for (md = m->devices; md; md = md->next) {
         pthread_mutex_lock(&md->pci->lock);
         pci_dev_reset(md->pci);
@@ -453,13 +557,14 @@ int machine_add_io(struct machine *m, uint16_t base, uint16_t len, const struct 
     return 0;
 }
 
-void machine_unplug_request(struct machine *m, struct machine_dev *md)
+void machine_ecam_set(struct machine *m, bool enabled, uint64_t base, uint64_t size)
 {
-    md->unplug_requested_ns = now_ns();
-    md->pci->unplug_pending = true;
-    m->generation++;
-    if (m->type->hotplug_unplug_request)
-        m->type->hotplug_unplug_request(m, md->pci);
+    unsigned log2 = 0;
+
+    while (log2 < 63 && (1ull << log2) < size)
+        log2++;
+    __atomic_store_n(&m->ecam, (base & ~((1ull << 26) - 1)) | (uint64_t)log2 << 1 | enabled,
+                     __ATOMIC_RELEASE);
 }
 
 void machine_irq_set(struct machine *m, unsigned gsi, int level)

@@ -71,12 +71,26 @@ struct machine_io {
 
 #define MACHINE_MAX_IO 8
 
+/*
+ * A default property of a device class that a machine version keeps (QEMU's GlobalProperty in
+ * its hw_compat arrays): `driver` is a driver name or a QEMU class every matching driver
+ * belongs to ("virtio-pci"; see qdev_driver_is_a). Applied after the driver's own defaults and
+ * before the user's properties.
+ */
+struct machine_compat_prop {
+    const char *driver, *property, *value;
+};
+
 struct machine_type {
-    const char *name;    /* "pc" */
-    const char *version; /* guest ABI version of the type ("1.0"), kept in machine descriptions */
-    const char *alias;   /* NULL or a second name */
+    const char *name;    /* "pcid-pc-1.1" */
+    const char *alias;   /* NULL or a second name ("pc" for the newest version) */
     const char *desc;    /* shown by query-machines */
+    const char *family;  /* "pc" or "q35": the chipset, whatever the version */
+    const char *version; /* guest ABI version ("1.1"), kept in machine descriptions */
     bool is_default;
+    /* Compat arrays this version applies, oldest change last, ending with NULL (QEMU applies
+     * hw_compat_X for every release X newer than the machine's version). */
+    const struct machine_compat_prop *const *compat;
     const char *root_bus; /* "pci.0" */
     bool root_express;
     bool root_hotpluggable;
@@ -86,11 +100,12 @@ struct machine_type {
     int (*init)(struct machine *m);
     /* Frees what init allocated in m->priv. */
     void (*fini)(struct machine *m);
-    /* Hotplug controller: a device was hot-added (device check to the guest). */
+    /* The machine's ACPI hotplug controller (buses with PCI_HOTPLUG_ACPI; the generic part for
+     * bridges is machine.c's): a device was hot-added (device check to the guest). */
     void (*hotplug_plug)(struct machine *m, struct pci_device *d);
-    /* Hotplug controller: removal of `d` requested (eject request to the guest). */
+    /* ACPI hotplug: removal of `d` requested (eject request to the guest). */
     void (*hotplug_unplug_request)(struct machine *m, struct pci_device *d);
-    /* Hotplug controller: slot `slot` of `bus` is gone. */
+    /* ACPI hotplug: slot `slot` of `bus` is gone. */
     void (*hotplug_slot_gone)(struct machine *m, struct pci_bus *bus, unsigned slot);
     /* Chipset part of a system reset (after the devices). */
     void (*reset)(struct machine *m);
@@ -172,6 +187,15 @@ struct machine {
     void *plat_opaque;
     struct machine_io io[MACHINE_MAX_IO]; /* chipset port-I/O blocks */
     unsigned n_io;
+    /* The chipset's MMCONFIG (ECAM) window (machine_ecam_set/decode): packed base | log2(size) << 1
+     * | enable, written by the host bridge on a vCPU, read by the address map. Atomic. */
+    uint64_t ecam;
+    /* QEMU's automatic bus names of bridges without an id: "pci.N" and "pcie.N" counters. */
+    unsigned auto_bus_pci, auto_bus_pcie;
+    /* ACPI PCI hotplug takes the buses of bridges cold-plugged with the machine (QEMU's
+     * PIIX4_PM/ICH9-LPC acpi-pci-hotplug-with-bridge-support, on by default); off, they keep
+     * their own controller (native PCIe slot, SHPC). Set before devices are added. */
+    bool acpi_bridge_hotplug;
     void *priv; /* the machine type's chipset state */
 };
 
@@ -183,10 +207,52 @@ int machine_add_io(struct machine *m, uint16_t base, uint16_t len, const struct 
                    void *opaque);
 
 /*
- * machine_unplug_request() - device_del accepted: mark `md` pending and ask the guest to eject
- * it through the machine's hotplug controller.
+ * machine_unplug_request() - device_del of `md`, through the controller of its bus (QEMU
+ * 7.2's unplug_request handlers): ACPI marks it pending and asks the guest (a reset completes
+ * it); SHPC and native PCIe remove it at once when the guest cannot see it (slot disabled or
+ * off, or a function without function 0), else press the attention button (pending).
+ * Returns 0 (pending), 1 (removed now), or -EBUSY with QEMU's message in `err` when a native
+ * PCIe slot's power indicator blinks ("Hot-unplug failed: guest is busy (power indicator
+ * blinking)"; QEMU 7.2's SHPC has no such check). When a pending request may be repeated is
+ * the command layer's business (api/device.c, QEMU's pending_deleted_expires_ms).
  */
-void machine_unplug_request(struct machine *m, struct machine_dev *md);
+int machine_unplug_request(struct machine *m, struct machine_dev *md, struct error *err);
+
+/*
+ * machine_plug_check() - what the bus's hotplug controller refuses before a hot-plugged
+ * function is plugged at `devfn` (after placement and realize, as QEMU's plug handler):
+ * SHPC's "Unsupported PCI slot %d for standard hotplug controller. Valid slots are between 1
+ * and 31." Returns 0 or -EINVAL with `err` set.
+ */
+int machine_plug_check(struct machine *m, struct pci_bus *bus, uint8_t devfn, struct error *err);
+
+/*
+ * machine_ecam_set() - publish the MMCONFIG (ECAM) window as one atomic word in m->ecam (any
+ * thread; the host bridge calls it on a vCPU). `base` must be 64 MiB aligned and `size` 64, 128
+ * or 256 MiB (PCIe 4.0 §7.2.2, the MCH's PCIEXBAR); the address map is rebuilt by the caller.
+ * machine_ecam_decode() - unpack such a word: returns whether the window is enabled and fills
+ * its base and size (bytes).
+ */
+void machine_ecam_set(struct machine *m, bool enabled, uint64_t base, uint64_t size);
+static inline bool machine_ecam_decode(uint64_t word, uint64_t *base, uint64_t *size)
+{
+    *base = word & ~((1ull << 26) - 1);
+    *size = 1ull << ((word >> 1) & 0x1f);
+    return word & 1;
+}
+
+/*
+ * machine_set_global() - QEMU's -global DRIVER.PROPERTY=VALUE for the chipset functions pcid
+ * builds itself, before any device is added. Known: `ICH9-LPC.acpi-pci-hotplug-with-bridge-
+ * support` (q35) and `PIIX4_PM.acpi-pci-hotplug-with-bridge-support` (pc), booleans as QEMU
+ * parses them (on/off, yes/no, true/false, y/n). Returns 0 when applied, 1 when the driver is
+ * not part of this machine (QEMU warns "global ... not used" and goes on), -EINVAL with `err`
+ * for a malformed spec, an unknown driver or property, or a bad value (nothing changes).
+ */
+int machine_set_global(struct machine *m, const char *spec, struct error *err);
+
+/* machine_compat_at() - the i-th compat property of machine type `t` (NULL after the last). */
+const struct machine_compat_prop *machine_compat_at(const struct machine_type *t, size_t i);
 
 /*
  * machine_unplug_refused() - the guest refused to eject slot `slot` of `bus` (it reported the
@@ -210,6 +276,18 @@ void machine_irq_set(struct machine *m, unsigned gsi, int level);
 /* The machine types pcid offers, and lookup by name or alias (NULL = the default). */
 const struct machine_type *machine_type_find(const char *name);
 const struct machine_type *machine_type_at(size_t i);
+
+/*
+ * machine_type_version() - the type of `t`'s family ("pc", "q35") whose guest ABI version is
+ * `version` ("1.0"): `t` itself when it has that version. A machine description names a type
+ * and a version; this keeps the version it was written with. Returns NULL if this pcid has no
+ * such version.
+ */
+const struct machine_type *machine_type_version(const struct machine_type *t, const char *version);
+
+/* machine_type_versions() - "'1.1', '1.0'": the versions of `t`'s family, newest first, into
+ * buf (NUL-terminated, truncated to `size` bytes). */
+void machine_type_versions(const struct machine_type *t, char *buf, size_t size);
 
 /*
  * machine_new() - create a machine of `type` (NULL = the default type) with its built-ins.
@@ -247,11 +325,19 @@ static inline struct pci_bus *machine_root_bus(const struct machine *m)
     return m->buses[0];
 }
 
-/* Lookups: NULL when absent. */
+/* Lookups: NULL when absent. machine_find_bdf() routes `bus` as a configuration cycle would
+ * (pci_bus_find_nr from the root bus). */
 struct pci_bus *machine_find_bus(const struct machine *m, const char *name);
 struct machine_dev *machine_find_device(const struct machine *m, const char *id);
 struct machine_dev *machine_find_pci(const struct machine *m, const struct pci_device *d);
 struct machine_dev *machine_find_bdf(const struct machine *m, uint8_t bus, uint8_t devfn);
+
+/*
+ * machine_buses_dfs() - the buses in QEMU's walk order (pci_for_each_bus_depth_first): the
+ * root, then each child bus newest first, each followed by its own children. Fills `out`
+ * (room for MACHINE_MAX_BUSES) and returns the count.
+ */
+unsigned machine_buses_dfs(const struct machine *m, struct pci_bus **out);
 const struct machine_foreign_bus *machine_find_foreign_bus(const struct machine *m,
                                                            const char *name);
 /* The bus QEMU would pick for a device needing bus type `type` ("ISA", "IDE"), or NULL. */
@@ -270,7 +356,10 @@ int machine_add_builtin(struct machine *m, struct pci_device *d, uint8_t devfn);
 /*
  * machine_add_device() - plug a realized device at `devfn` of `bus` and take ownership of it
  * and of `opts`; `props` (n) are copied. Claims the device's drive, assigns its path, bumps the
- * generation and reports device_added. Returns 0 or -errno (-ENOSPC: device limit; -EBUSY).
+ * generation and reports device_added. A bridge's secondary bus joins the machine, named by the
+ * bridge's id or QEMU's automatic "pci.N"/"pcie.N", hot-pluggable through ACPI when the bridge
+ * is cold-plugged, through its own SHPC or PCIe slot when hot-plugged. Returns 0 or -errno
+ * (-ENOSPC: device or bus limit; -EBUSY).
  */
 int machine_add_device(struct machine *m, struct pci_bus *bus, uint8_t devfn, struct pci_device *d,
                        const struct qdev_driver *drv, void *opts, const struct machine_prop *props,
@@ -279,19 +368,26 @@ int machine_add_device(struct machine *m, struct pci_bus *bus, uint8_t devfn, st
 /*
  * machine_eject_slot() - the guest (or a reset) ejected slot `slot` of `bus`: every function in
  * it is removed, newest first, whichever function the request named (QEMU's ACPI and PCIe
- * hotplug do the same). Each is detached, unrealized, its drive released and freed; then the
- * description is saved (machine_persist), and only then each is reported: device_removed, then
- * device_deleted (a virtio device's virtio-backend child first, as QEMU). A removal counts once
- * DEVICE_DELETED is out, and by then machine.json no longer has the device.
+ * hotplug do the same). A bridge takes everything below it along, deepest first, each bus
+ * newest device first (QEMU's unparenting order). Each is detached, unrealized, its drive
+ * released and freed; then the description is saved (machine_persist), and only then each is
+ * reported, in that order: device_removed, then device_deleted (a virtio device's
+ * virtio-backend child first, as QEMU). A removal counts once DEVICE_DELETED is out, and by
+ * then machine.json no longer has the device.
  */
 void machine_eject_slot(struct machine *m, struct pci_bus *bus, unsigned slot);
+
+/* machine_remove_function() - remove `md` alone (and what is below it, for a bridge), saved
+ * and reported as machine_eject_slot(). */
+void machine_remove_function(struct machine *m, struct machine_dev *md);
 
 /* machine_unplug_complete() - eject the slot `md` is in. */
 void machine_unplug_complete(struct machine *m, struct machine_dev *md);
 
 /*
- * machine_reset() - system reset: eject every slot with a removal pending (ascending), then
- * reset every function (pci_dev_reset). Bumps the generation when devices went away.
+ * machine_reset() - system reset: on the buses whose hotplug is ACPI (in QEMU's bus walk
+ * order, slots ascending) eject every slot with a removal pending, then reset every function
+ * (pci_dev_reset). Bumps the generation when devices went away.
  */
 void machine_reset(struct machine *m);
 

@@ -15,7 +15,7 @@
 
 #include "../hw/pci/acpi_pcihp.h"
 #include "../hw/pci/i440fx.h"
-#include "machine.h"
+#include "machine_internal.h"
 
 #define PIIX3_PIRQRC   0x60
 #define PIIX3_PIRQ_OFF 0x80 /* route control: routing disabled */
@@ -78,18 +78,26 @@ static void pc_msi(void *opaque, struct pci_device *d, uint64_t addr, uint32_t d
         pc->m->plat->msi(pc->m->plat_opaque, addr, data);
 }
 
+static void pc_bus_eject(void *opaque, struct pci_bus *bus, unsigned slot)
+{
+    struct pc *pc = opaque;
+
+    if (pc->m->plat && pc->m->plat->eject)
+        pc->m->plat->eject(pc->m->plat_opaque, bus, slot);
+}
+
 static const struct pci_bus_ops pc_bus_ops = {
     .map_changed = pc_map_changed,
     .intx_change = pc_intx_change,
     .msi_deliver = pc_msi,
+    .eject = pc_bus_eject,
 };
 
 static void hp_eject(void *opaque, unsigned slot)
 {
     struct pc *pc = opaque;
 
-    if (pc->m->plat && pc->m->plat->eject)
-        pc->m->plat->eject(pc->m->plat_opaque, machine_root_bus(pc->m), slot);
+    pc_bus_eject(pc, machine_root_bus(pc->m), slot);
 }
 
 static void hp_sci(void *opaque, int level)
@@ -173,20 +181,18 @@ static void pc_reset(struct machine *m)
     acpi_pcihp_reset(&pc->hp);
 }
 
-const struct machine_type machine_pc = {
-    .name = "pc",
-    .version = "1.0",
-    .desc = "Standard PC (i440FX + PIIX, 1996)",
-    .is_default = true,
-    .root_bus = "pci.0",
-    .root_express = false,
-    .root_hotpluggable = true,
-    .foreign_buses = pc_foreign_buses,
-    .conf1 = true,
-    .init = pc_init,
-    .fini = pc_fini,
-    .hotplug_plug = pc_hotplug_plug,
-    .hotplug_unplug_request = pc_hotplug_unplug_request,
-    .hotplug_slot_gone = pc_hotplug_slot_gone,
-    .reset = pc_reset,
-};
+/* The versions differ only in the compat properties they apply (machine_types.c). */
+#define PC_MACHINE(_name, _alias, _version, _default, _compat)                                     \
+    {                                                                                              \
+        .name = _name, .alias = _alias, .desc = "Standard PC (i440FX + PIIX, 1996)",               \
+        .family = "pc", .version = _version, .is_default = _default, .compat = _compat,            \
+        .root_bus = "pci.0", .root_express = false, .root_hotpluggable = true,                     \
+        .foreign_buses = pc_foreign_buses, .conf1 = true, .init = pc_init, .fini = pc_fini,        \
+        .hotplug_plug = pc_hotplug_plug, .hotplug_unplug_request = pc_hotplug_unplug_request,      \
+        .hotplug_slot_gone = pc_hotplug_slot_gone, .reset = pc_reset,                              \
+    }
+
+const struct machine_type machine_pc_1_1 =
+    PC_MACHINE("pcid-pc-1.1", "pc", "1.1", true, machine_compat_none);
+const struct machine_type machine_pc_1_0 =
+    PC_MACHINE("pcid-pc-1.0", NULL, "1.0", false, machine_compat_1_0);

@@ -362,11 +362,17 @@ int description_parse(const char *text, size_t len, struct description **ret, st
         r = corrupt(err, what, "machine.type and machine.version must be strings");
     if (r == 0 && !(d->type = machine_type_find(type)))
         r = error_invalid(err, "unknown machine type '%s'", type);
-    if (r == 0 && !streq(version, d->type->version ? d->type->version : ""))
+    if (r == 0 && !machine_type_version(d->type, version)) {
+        char have[64];
+
+        machine_type_versions(d->type, have, sizeof(have));
         r = error_invalid(err,
                           "machine type '%s' version '%s' is not supported (this pcid has "
-                          "version '%s')",
-                          type, version, d->type->version ? d->type->version : "");
+                          "version %s)",
+                          type, version, have);
+    }
+    if (r == 0)
+        d->type = machine_type_version(d->type, version);
     if (r == 0 && !json_is_array(devs))
         r = corrupt(err, what, "\"devices\" must be an array");
     if (r == 0 && json_array_size(devs) > MACHINE_MAX_DEVICES)

@@ -1,298 +1,377 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * firmware.c — SeaBIOS-style PCI enumeration and resource assignment, and the OS side of
- * hot-add, done with configuration cycles on a vCPU. See firmware.h for the rules.
+ * firmware.c — SeaBIOS 1.16's PCI setup (src/fw/pciinit.c pci_setup and what it calls), done
+ * with configuration cycles on a vCPU. See firmware.h for the rules; each step below names
+ * the SeaBIOS function it follows.
  */
 #include <errno.h>
-#include <linux/pci_regs.h>
-#include <stdarg.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "firmware.h"
+#include "fw_internal.h"
 
 #define CONF1_ADDR   0xcf8
-#define CONF1_DATA   0xcfc
 #define CONF1_ENABLE 0x80000000u
 
-#define DEVICE_MEM_MIN    0x1000ULL /* SeaBIOS PCI_DEVICE_MEM_MIN */
-#define CLASS_STORAGE_IDE 0x0101    /* PCI Code and ID Assignment 1.11 §1.2 */
-#define IO_TRADITIONAL    0xc000ULL /* SeaBIOS: the classic PCI I/O area 0xc000-0xffff */
-#define IO_LOW            0x1000ULL /* and the larger one below it */
-#define IO_END            0x10000ULL
-#define MEM64_START       0x100000000ULL
-#define MEM64_ALIGN       (1ULL << 30) /* SeaBIOS aligns the 64-bit window to 1 GiB */
-#define MAX_FUNCTIONS     256          /* bus 0 */
+#define IO_TRADITIONAL 0xc000ULL /* the classic PCI I/O area 0xc000-0xffff */
+#define IO_LOW         0x1000ULL /* and the larger one below it */
+#define IO_END         0x10000ULL
+#define MEM64_START    0x100000000ULL /* 4 GiB (no RAM above it here) */
+#define MEM64_ALIGN    (1ULL << 30)   /* SeaBIOS aligns the 64-bit window to 1 GiB */
+#define ACPI_PM_BASE   0x600          /* SeaBIOS acpi_pm_base on QEMU (etc/table-loader) */
+#define MAX_DEPTH      FW_BUSES       /* bridges nested deeper than bus numbers exist */
 
-#define ALIGN_UP(x, a)   (((x) + (a)-1) & ~((a)-1))
-#define ALIGN_DOWN(x, a) ((x) & ~((a)-1))
+#define CLASS_STORAGE_IDE 0x0101 /* PCI Code and ID Assignment 1.11 */
+#define CLASS_SERIAL_USB  0x0c03
+#define CLASS_DISPLAY_VGA 0x0300
 
-/* A chipset the firmware knows, identified by its host bridge. */
+/* Q35 MCH and ICH9 registers SeaBIOS programs (src/fw/dev-q35.h). */
+#define Q35_PCIEXBAR      0x60
+#define Q35_PCIEXBAR_ADDR 0xb0000000ULL
+#define Q35_PCIEXBAR_SIZE (256ULL << 20)
+#define Q35_PCIEXBAREN    1u
+#define ICH9_PMBASE       0x40
+#define ICH9_ACPI_CTRL    0x44
+#define ICH9_ACPI_EN      0x80
+#define ICH9_PIRQA_ROUT   0x60
+#define ICH9_PIRQE_ROUT   0x68
+#define ICH9_RCBA         0xf0
+#define ICH9_RCBA_ADDR    0xfed1c000u
+#define ICH9_SMB_BASE     0x20
+#define ICH9_SMB_HOSTC    0x40
+#define Q35_SLOT_D24      24 /* slots above it use links A-D unrotated (SeaBIOS) */
+#define ELCR1             0x4d0
+#define ELCR2             0x4d1
+
+/* A chipset the firmware knows, identified by its host bridge (SeaBIOS pci_platform_tbl). */
 struct fw_chipset {
     const char *name;
     uint16_t vendor, device;
     uint64_t mem_start, mem_end; /* 32-bit PCI window (guest RAM below 2 GiB) */
-    uint64_t io_low_end;         /* I/O below this is free for PCI when 0xc000 is too small */
-    uint8_t pirq[4];             /* IRQ of PIRQ links A-D */
-    uint16_t pm_base;            /* ACPI PM I/O base the firmware programs */
+    uint64_t io_low_end;         /* SeaBIOS pci_io_low_end */
+    bool mch;                    /* Q35: PCIEXBAR/ECAM, mch_pci_slot_get_irq */
 };
 
 static const struct fw_chipset chipsets[] = {
-    /* QEMU i440FX/PIIX: 0xa000-0xafff holds the hotplug controllers (SeaBIOS pciinit.c). */
-    {"i440fx", 0x8086, 0x1237, 0x80000000ULL, 0xfec00000ULL, 0xa000, {10, 10, 11, 11}, 0x600},
+    /* i440fx_mem_addr_setup: 0xa000-0xafff holds QEMU's hotplug controllers. */
+    {"i440fx", 0x8086, 0x1237, 0x80000000ULL, 0xfec00000ULL, 0xa000, false},
+    /* mch_mem_addr_setup: above ECAM; PM base below 0x1000, so I/O may reach 0xffff. */
+    {"q35", 0x8086, 0x29c0, Q35_PCIEXBAR_ADDR + Q35_PCIEXBAR_SIZE, 0xfec00000ULL, IO_END, true},
 };
 
+static const uint8_t pci_irqs[4] = {10, 10, 11, 11}; /* IRQ of PIRQ links A-D (SeaBIOS) */
 static const char *const kind_name[FW_KINDS] = {"io", "mem", "prefmem"};
 
-/* ---- configuration cycles ---- */
+/* Per bus number: what its bridge needs and where it goes (SeaBIOS struct pci_bus). */
+struct fw_busres {
+    struct fw_region r[FW_KINDS];
+    int dev; /* the bridge whose secondary bus this is, or -1 */
+};
 
-static uint32_t conf1_addr(uint8_t bus, uint8_t devfn, uint8_t off)
+struct boot {
+    struct vcpu *v;
+    struct fw_platform *p;
+    struct fw_fn *fns; /* probe order: bus by bus, devfn ascending */
+    unsigned n, cap;
+    unsigned max_bus; /* SeaBIOS MaxPCIBus */
+    struct fw_busres *busses;
+};
+
+static uint32_t rd(struct boot *b, const struct fw_fn *f, uint16_t off, unsigned len)
 {
-    return CONF1_ENABLE | (uint32_t)bus << 16 | (uint32_t)devfn << 8 | (off & 0xfc);
+    return fw_cfg_read(b->v, b->p, f->bus, f->devfn, off, len);
 }
 
-uint32_t fw_cfg_read(struct vcpu *v, uint8_t bus, uint8_t devfn, uint8_t off, unsigned len)
+static void wr(struct boot *b, const struct fw_fn *f, uint16_t off, uint32_t val, unsigned len)
 {
-    uint32_t saved = (uint32_t)vcpu_in(v, CONF1_ADDR, 4);
-    uint32_t val;
-
-    vcpu_out(v, CONF1_ADDR, conf1_addr(bus, devfn, off), 4);
-    val = (uint32_t)vcpu_in(v, (uint16_t)(CONF1_DATA + (off & 3)), len);
-    vcpu_out(v, CONF1_ADDR, saved, 4);
-    return val;
+    fw_cfg_write(b->v, b->p, f->bus, f->devfn, off, val, len);
 }
 
-void fw_cfg_write(struct vcpu *v, uint8_t bus, uint8_t devfn, uint8_t off, uint32_t val,
-                  unsigned len)
+/* ---- bus numbers (pci_bios_init_bus_rec) ---- */
+
+static void init_bus_rec(struct boot *b, uint8_t bus, uint8_t *pci_bus, unsigned depth)
 {
-    uint32_t saved = (uint32_t)vcpu_in(v, CONF1_ADDR, 4);
+    struct fw_fn f;
+    int devfn;
 
-    vcpu_out(v, CONF1_ADDR, conf1_addr(bus, devfn, off), 4);
-    vcpu_out(v, (uint16_t)(CONF1_DATA + (off & 3)), val, len);
-    vcpu_out(v, CONF1_ADDR, saved, 4);
-}
-
-/* Read-modify-write of a 16-bit register (SeaBIOS pci_config_maskw). */
-static void cfg_maskw(struct vcpu *v, uint8_t bus, uint8_t devfn, uint8_t off, uint16_t clear,
-                      uint16_t set)
-{
-    uint16_t val = (uint16_t)fw_cfg_read(v, bus, devfn, off, 2);
-
-    fw_cfg_write(v, bus, devfn, off, (uint16_t)((val & ~clear) | set), 2);
-}
-
-static void fw_log(const struct fw_platform *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void fw_log(const struct fw_platform *p, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!p->log)
-        return;
-    va_start(ap, fmt);
-    vfprintf(p->log, fmt, ap);
-    va_end(ap);
-}
-
-/* ---- the resource list ---- */
-
-void fw_platform_clear(struct fw_platform *p)
-{
-    FILE *log = p->log;
-
-    free(p->res);
-    *p = (struct fw_platform){.pirq_devfn = -1, .log = log};
-}
-
-static int res_add(struct fw_platform *p, const struct fw_res *r)
-{
-    if (p->n_res == p->cap_res) {
-        unsigned cap = p->cap_res ? p->cap_res * 2 : 32;
-        struct fw_res *n = realloc(p->res, cap * sizeof(*n));
-
-        if (!n)
-            return -ENOMEM;
-        p->res = n;
-        p->cap_res = cap;
+    fw_log(b->p, "PCI: pci_bios_init_bus_rec bus = 0x%x\n", bus);
+    if (depth >= MAX_DEPTH)
+        return; /* only a bus numbering that loops gets here */
+    /* Prevent accidental access to unintended devices. */
+    for (devfn = fw_next_fn(b->v, b->p, bus, -1); devfn >= 0;
+         devfn = fw_next_fn(b->v, b->p, bus, devfn)) {
+        if (fw_fn_read(b->v, b->p, bus, (uint8_t)devfn, &f) && f.class == FW_CLASS_BRIDGE) {
+            wr(b, &f, PCI_SECONDARY_BUS, 255, 1);
+            wr(b, &f, PCI_SUBORDINATE_BUS, 0, 1);
+        }
     }
-    p->res[p->n_res++] = *r;
+    for (devfn = fw_next_fn(b->v, b->p, bus, -1); devfn >= 0;
+         devfn = fw_next_fn(b->v, b->p, bus, devfn)) {
+        uint8_t pribus, secbus, subbus;
+
+        if (!fw_fn_read(b->v, b->p, bus, (uint8_t)devfn, &f) || f.class != FW_CLASS_BRIDGE)
+            continue;
+        fw_log(b->p, "PCI: pci_bios_init_bus_rec bdf = 0x%x\n", (unsigned)bus << 8 | f.devfn);
+        pribus = (uint8_t)rd(b, &f, PCI_PRIMARY_BUS, 1);
+        if (pribus != bus) {
+            fw_log(b->p, "PCI: primary bus = 0x%x -> 0x%x\n", pribus, bus);
+            wr(b, &f, PCI_PRIMARY_BUS, bus, 1);
+        } else {
+            fw_log(b->p, "PCI: primary bus = 0x%x\n", pribus);
+        }
+        secbus = (uint8_t)rd(b, &f, PCI_SECONDARY_BUS, 1);
+        (*pci_bus)++;
+        if (*pci_bus != secbus) {
+            fw_log(b->p, "PCI: secondary bus = 0x%x -> 0x%x\n", secbus, *pci_bus);
+            secbus = *pci_bus;
+            wr(b, &f, PCI_SECONDARY_BUS, secbus, 1);
+        } else {
+            fw_log(b->p, "PCI: secondary bus = 0x%x\n", secbus);
+        }
+        /* All buses below reachable while they are numbered; the real value after. */
+        subbus = (uint8_t)rd(b, &f, PCI_SUBORDINATE_BUS, 1);
+        wr(b, &f, PCI_SUBORDINATE_BUS, 255, 1);
+        init_bus_rec(b, secbus, pci_bus, depth + 1);
+        if (subbus != *pci_bus) {
+            uint8_t res_bus = *pci_bus, cap = fw_reserve_cap(b->v, b->p, &f, true);
+
+            if (cap) {
+                uint32_t tmp = rd(b, &f, cap + FW_RES_RESERVE_BUS, 4);
+
+                if (tmp != 0xffffffffu) {
+                    res_bus = (uint8_t)tmp;
+                    if ((uint8_t)(res_bus + secbus) < secbus ||
+                        (uint8_t)(res_bus + secbus) < res_bus) {
+                        fw_log(b->p, "PCI: bus_reserve value %d is invalid\n", res_bus);
+                        res_bus = 0;
+                    }
+                    if (secbus + res_bus > *pci_bus) {
+                        fw_log(b->p, "PCI: QEMU resource reserve cap: bus = %u\n", res_bus);
+                        res_bus = (uint8_t)(secbus + res_bus);
+                    }
+                }
+            }
+            fw_log(b->p, "PCI: subordinate bus = 0x%x -> 0x%x\n", subbus, res_bus);
+            subbus = res_bus;
+            *pci_bus = res_bus;
+        } else {
+            fw_log(b->p, "PCI: subordinate bus = 0x%x\n", subbus);
+        }
+        wr(b, &f, PCI_SUBORDINATE_BUS, subbus, 1);
+    }
+}
+
+/* ---- probing (pci_probe_devices) ---- */
+
+static int probe_devices(struct boot *b)
+{
+    int busdevs[FW_BUSES];
+    int bus = -1;
+
+    for (unsigned i = 0; i < FW_BUSES; i++)
+        busdevs[i] = -1;
+    b->max_bus = 0;
+    while (bus < 0xff && bus < (int)b->max_bus) {
+        bus++;
+        for (int devfn = fw_next_fn(b->v, b->p, (uint8_t)bus, -1); devfn >= 0;
+             devfn = fw_next_fn(b->v, b->p, (uint8_t)bus, devfn)) {
+            struct fw_fn *f;
+
+            if (b->n == b->cap) {
+                unsigned cap = b->cap ? b->cap * 2 : 64;
+                struct fw_fn *nf = realloc(b->fns, cap * sizeof(*nf));
+
+                if (!nf)
+                    return -ENOMEM;
+                b->fns = nf;
+                b->cap = cap;
+            }
+            f = &b->fns[b->n];
+            if (!fw_fn_read(b->v, b->p, (uint8_t)bus, (uint8_t)devfn, f))
+                continue; /* gone between the two reads */
+            f->parent = busdevs[bus];
+            if ((f->header & 0x7f) == PCI_HEADER_TYPE_BRIDGE ||
+                (f->header & 0x7f) == PCI_HEADER_TYPE_CARDBUS) {
+                if (f->secondary > bus && busdevs[f->secondary] < 0)
+                    busdevs[f->secondary] = (int)b->n;
+                if (f->secondary > b->max_bus)
+                    b->max_bus = f->secondary;
+            }
+            b->n++;
+        }
+    }
+    fw_log(b->p, "Found %u PCI devices (max PCI bus is %02x)\n", b->n, b->max_bus);
     return 0;
 }
 
-/* ---- probing ---- */
+/* ---- platform (pci_bios_init_platform) ---- */
 
-struct fw_fn {
-    uint8_t bus, devfn, header;
-    uint16_t vendor, device, class;
-};
-
-static bool fn_present(struct vcpu *v, uint8_t bus, uint8_t devfn, struct fw_fn *out)
+static void mch_mmconfig_setup(struct boot *b, const struct fw_fn *f)
 {
-    uint32_t id = fw_cfg_read(v, bus, devfn, PCI_VENDOR_ID, 4);
-    uint16_t vendor = (uint16_t)id;
+    wr(b, f, Q35_PCIEXBAR, 0, 4);
+    wr(b, f, Q35_PCIEXBAR + 4, (uint32_t)(Q35_PCIEXBAR_ADDR >> 32), 4);
+    wr(b, f, Q35_PCIEXBAR, (uint32_t)Q35_PCIEXBAR_ADDR | Q35_PCIEXBAREN, 4);
+    fw_log(b->p, "PCIe: using q35 mmconfig at 0x%llx\n", (unsigned long long)Q35_PCIEXBAR_ADDR);
+    b->p->mmcfg = Q35_PCIEXBAR_ADDR; /* every later cycle goes through ECAM */
+}
 
-    if (vendor == 0xffff || vendor == 0x0000)
+static bool init_platform(struct boot *b)
+{
+    for (unsigned i = 0; i < b->n && !b->p->chipset; i++) {
+        const struct fw_fn *f = &b->fns[i];
+
+        for (size_t c = 0; c < sizeof(chipsets) / sizeof(chipsets[0]); c++) {
+            if (f->vendor != chipsets[c].vendor || f->device != chipsets[c].device)
+                continue;
+            b->p->chipset = &chipsets[c];
+            b->p->host_vendor = f->vendor;
+            b->p->host_device = f->device;
+            b->p->mem_start = chipsets[c].mem_start;
+            b->p->mem_end = chipsets[c].mem_end;
+            if (chipsets[c].mch)
+                mch_mmconfig_setup(b, f);
+            break;
+        }
+    }
+    return b->p->chipset != NULL;
+}
+
+/* ---- sizing (pci_bios_check_devices) ---- */
+
+static struct fw_busres *bus_of(struct boot *b, uint8_t bus)
+{
+    /* Resources of every root bus go in busses[0]. */
+    return b->busses[bus].dev >= 0 ? &b->busses[bus] : &b->busses[0];
+}
+
+/* pci_bios_bridge_region_is64 */
+static bool bridge_region_is64(struct boot *b, const struct fw_region *r, const struct fw_fn *f,
+                               unsigned kind)
+{
+    uint32_t pmem;
+
+    if (kind != FW_PREFMEM)
         return false;
-    *out = (struct fw_fn){
-        .bus = bus,
-        .devfn = devfn,
-        .vendor = vendor,
-        .device = (uint16_t)(id >> 16),
-        .class = (uint16_t)fw_cfg_read(v, bus, devfn, PCI_CLASS_DEVICE, 2),
-        .header = (uint8_t)fw_cfg_read(v, bus, devfn, PCI_HEADER_TYPE, 1),
-    };
+    pmem = rd(b, f, PCI_PREF_MEMORY_BASE, 4);
+    if (!pmem) {
+        wr(b, f, PCI_PREF_MEMORY_BASE, 0xfff0fff0u, 4);
+        pmem = rd(b, f, PCI_PREF_MEMORY_BASE, 4);
+        wr(b, f, PCI_PREF_MEMORY_BASE, 0, 4);
+    }
+    if ((pmem & PCI_PREF_RANGE_TYPE_MASK) != PCI_PREF_RANGE_TYPE_64)
+        return false;
+    for (unsigned i = 0; i < r->n; i++)
+        if (!r->e[i].is64)
+            return false;
     return true;
 }
 
-/*
- * Functions of one slot, SeaBIOS's pci_next() walk: function 0, then 1-7 only when function 0
- * has the multi-function bit. Returns how many were stored in `out` (at most 8).
- */
-static unsigned probe_slot(struct vcpu *v, uint8_t bus, unsigned slot, struct fw_fn *out)
+static int check_devices(struct boot *b)
 {
-    unsigned n = 0;
+    fw_log(b->p, "PCI: check devices\n");
+    /* What every function needs, on the list of its bus. */
+    for (unsigned i = 0; i < b->n; i++) {
+        const struct fw_fn *f = &b->fns[i];
+        struct fw_busres *bus;
 
-    if (!fn_present(v, bus, PCI_DEVFN_OF(slot, 0), &out[0]))
-        return 0;
-    n = 1;
-    if (!(out[0].header & PCI_HEADER_TYPE_MULTI_FUNCTION))
-        return n;
-    for (unsigned fn = 1; fn < PCI_FUNC_MAX; fn++)
-        if (fn_present(v, bus, PCI_DEVFN_OF(slot, fn), &out[n]))
-            n++;
-    return n;
-}
+        if (f->class == FW_CLASS_BRIDGE)
+            b->busses[f->secondary].dev = (int)i;
+        bus = bus_of(b, f->bus);
+        for (unsigned bar = 0; bar < PCI_NUM_REGIONS; bar++) {
+            struct fw_bar sz;
 
-/* ---- BAR sizing (SeaBIOS pci_bios_get_bar) ---- */
-
-struct fw_bar {
-    uint8_t bar, kind;
-    bool is64;
-    uint64_t size;
-};
-
-static uint8_t bar_offset(const struct fw_fn *f, unsigned bar)
-{
-    if (bar == PCI_ROM_SLOT)
-        return (f->header & 0x7f) == PCI_HEADER_TYPE_BRIDGE ? PCI_ROM_ADDRESS1 : PCI_ROM_ADDRESS;
-    return (uint8_t)(PCI_BASE_ADDRESS_0 + 4 * bar);
-}
-
-/* Size BAR `bar` of `f`, restoring its value. Returns false when it is not implemented. */
-static bool size_bar(struct vcpu *v, const struct fw_fn *f, unsigned bar, struct fw_bar *out)
-{
-    uint8_t ofs = bar_offset(f, bar);
-    uint32_t old = fw_cfg_read(v, f->bus, f->devfn, ofs, 4);
-    uint64_t mask, val, size;
-
-    *out = (struct fw_bar){.bar = (uint8_t)bar, .kind = FW_MEM};
-    if (bar == PCI_ROM_SLOT) {
-        mask = PCI_ROM_ADDRESS_MASK & 0xffffffffu;
-        fw_cfg_write(v, f->bus, f->devfn, ofs, (uint32_t)mask, 4);
-    } else {
-        if (old & PCI_BASE_ADDRESS_SPACE_IO) {
-            mask = PCI_BASE_ADDRESS_IO_MASK & 0xffffffffu;
-            out->kind = FW_IO;
-        } else {
-            mask = PCI_BASE_ADDRESS_MEM_MASK & 0xffffffffu;
-            out->kind = (old & PCI_BASE_ADDRESS_MEM_PREFETCH) ? FW_PREFMEM : FW_MEM;
+            if (f->class == FW_CLASS_BRIDGE && bar >= 2 && bar < PCI_ROM_SLOT)
+                continue; /* a type 1 header has two BARs */
+            if (!fw_size_bar(b->v, b->p, f, bar, &sz))
+                continue;
+            if (sz.kind != FW_IO && sz.size < FW_DEVICE_MEM_MIN)
+                sz.size = FW_DEVICE_MEM_MIN;
+            if (fw_region_insert(&bus->r[sz.kind], &(struct fw_entry){.fn = (int)i,
+                                                                      .bar = (int)bar,
+                                                                      .kind = sz.kind,
+                                                                      .is64 = sz.is64,
+                                                                      .size = sz.size,
+                                                                      .align = sz.size}) < 0)
+                return -ENOMEM;
+            if (sz.is64)
+                bar++;
         }
-        fw_cfg_write(v, f->bus, f->devfn, ofs, 0xffffffffu, 4);
     }
-    val = fw_cfg_read(v, f->bus, f->devfn, ofs, 4);
-    fw_cfg_write(v, f->bus, f->devfn, ofs, old, 4);
-    out->is64 =
-        bar != PCI_ROM_SLOT && (old & (PCI_BASE_ADDRESS_SPACE | PCI_BASE_ADDRESS_MEM_TYPE_MASK)) ==
-                                   PCI_BASE_ADDRESS_MEM_TYPE_64;
-    if (out->is64 && bar < PCI_NUM_BARS - 1) {
-        uint32_t hold = fw_cfg_read(v, f->bus, f->devfn, (uint8_t)(ofs + 4), 4);
-        uint64_t high;
+    /* Bottom up: each bridge asks its parent bus for windows. */
+    for (unsigned sec = b->max_bus; sec > 0; sec--) {
+        struct fw_busres *s = &b->busses[sec], *parent;
+        const struct fw_fn *f;
+        uint8_t pcie_cap, qemu_cap;
+        enum fw_hotplug hp;
 
-        fw_cfg_write(v, f->bus, f->devfn, (uint8_t)(ofs + 4), 0xffffffffu, 4);
-        high = fw_cfg_read(v, f->bus, f->devfn, (uint8_t)(ofs + 4), 4);
-        fw_cfg_write(v, f->bus, f->devfn, (uint8_t)(ofs + 4), hold, 4);
-        val |= high << 32;
-        mask |= 0xffffffff00000000ULL;
-        size = ~(val & mask) + 1;
-    } else {
-        out->is64 = false;
-        size = (~(val & mask) + 1) & 0xffffffffULL;
+        if (s->dev < 0)
+            continue;
+        f = &b->fns[s->dev];
+        parent = bus_of(b, f->bus);
+        pcie_cap = fw_find_cap(b->v, b->p, f->bus, f->devfn, PCI_CAP_ID_EXP, 0);
+        qemu_cap = fw_reserve_cap(b->v, b->p, f, true);
+        hp = fw_bridge_hotplug(b->v, b->p, f, pcie_cap);
+        for (unsigned kind = 0; kind < FW_KINDS; kind++) {
+            uint64_t align = kind == FW_IO ? FW_BRIDGE_IO_MIN : FW_BRIDGE_MEM_MIN, size, sum;
+            bool optional = hp == FW_HOTPLUG_PCIE && pcie_cap && kind == FW_IO;
+
+            if (!fw_bridge_has_region(b->v, b->p, f, kind))
+                continue;
+            size = fw_reserve_size(b->v, b->p, f, qemu_cap, kind, true);
+            if (fw_region_align(&s->r[kind]) > align)
+                align = fw_region_align(&s->r[kind]);
+            sum = fw_region_sum(&s->r[kind]);
+            if (!sum && hp != FW_HOTPLUG_NONE && !optional)
+                sum = align; /* room for hot-plug */
+            if (size > sum) {
+                fw_log(b->p, "PCI: QEMU resource reserve cap: size %08llx type %s\n",
+                       (unsigned long long)size, kind_name[kind]);
+                if (kind != FW_IO)
+                    size = ALIGN_UP(size, align);
+            } else {
+                size = ALIGN_UP(sum, align);
+            }
+            if (fw_region_insert(&parent->r[kind], &(struct fw_entry){.fn = s->dev,
+                                                                      .bar = -1,
+                                                                      .kind = (uint8_t)kind,
+                                                                      .is64 = bridge_region_is64(
+                                                                          b, &s->r[kind], f, kind),
+                                                                      .size = size,
+                                                                      .align = align}) < 0)
+                return -ENOMEM;
+            fw_log(b->p, "PCI: secondary bus %u size %08llx type %s\n", sec,
+                   (unsigned long long)size, kind_name[kind]);
+        }
     }
-    out->size = size;
-    return size != 0;
-}
-
-static void set_bar_addr(struct vcpu *v, const struct fw_fn *f, unsigned bar, uint64_t addr,
-                         bool is64)
-{
-    uint8_t ofs = bar_offset(f, bar);
-
-    fw_cfg_write(v, f->bus, f->devfn, ofs, (uint32_t)addr, 4);
-    if (is64)
-        fw_cfg_write(v, f->bus, f->devfn, (uint8_t)(ofs + 4), (uint32_t)(addr >> 32), 4);
-}
-
-/* ---- regions: sorted lists of BARs to place (SeaBIOS pci_region) ---- */
-
-struct fw_entry {
-    const struct fw_fn *fn;
-    uint8_t bar, kind;
-    bool is64;
-    uint64_t size, align;
-};
-
-struct fw_region {
-    struct fw_entry *e;
-    unsigned n, cap;
-    uint64_t base;
-};
-
-/* Insert keeping largest alignment, then largest size, first; stable for equal keys. */
-static int region_insert(struct fw_region *r, const struct fw_entry *e)
-{
-    unsigned i;
-
-    if (r->n == r->cap) {
-        unsigned cap = r->cap ? r->cap * 2 : 16;
-        struct fw_entry *n = realloc(r->e, cap * sizeof(*n));
-
-        if (!n)
-            return -ENOMEM;
-        r->e = n;
-        r->cap = cap;
-    }
-    for (i = 0; i < r->n; i++)
-        if (r->e[i].align < e->align || (r->e[i].align == e->align && r->e[i].size < e->size))
-            break;
-    memmove(&r->e[i + 1], &r->e[i], (r->n - i) * sizeof(*r->e));
-    r->e[i] = *e;
-    r->n++;
     return 0;
 }
 
-static uint64_t region_sum(const struct fw_region *r)
-{
-    uint64_t sum = 0;
+/* ---- placing (pci_bios_map_devices) ---- */
 
-    for (unsigned i = 0; i < r->n; i++)
-        sum += r->e[i].size;
-    return sum;
+/* pci_bios_init_root_regions_mem: the kind with the smaller alignment at the top. */
+static bool root_regions_mem(struct boot *b)
+{
+    struct fw_region *r_end = &b->busses[0].r[FW_PREFMEM], *r_start = &b->busses[0].r[FW_MEM];
+
+    if (fw_region_align(r_start) < fw_region_align(r_end)) {
+        r_end = r_start;
+        r_start = &b->busses[0].r[FW_PREFMEM];
+    }
+    r_end->base = ALIGN_DOWN(b->p->mem_end - fw_region_sum(r_end), fw_region_align(r_end));
+    r_start->base = ALIGN_DOWN(r_end->base - fw_region_sum(r_start), fw_region_align(r_start));
+    return r_start->base >= b->p->mem_start && r_start->base <= b->p->mem_end;
 }
 
-static uint64_t region_align(const struct fw_region *r)
-{
-    return r->n ? r->e[0].align : 1; /* the first entry has the largest alignment */
-}
-
-/* Move the 64-bit entries of `from` to the end of `to`, keeping their order. */
-static int region_migrate64(struct fw_region *from, struct fw_region *to)
+/* pci_region_migrate_64bit_entries: keep the order, USB controllers stay below 4 GiB. */
+static int migrate64(struct boot *b, struct fw_region *from, struct fw_region *to)
 {
     unsigned keep = 0;
 
     for (unsigned i = 0; i < from->n; i++) {
-        if (!from->e[i].is64) {
-            from->e[keep++] = from->e[i];
+        const struct fw_entry *e = &from->e[i];
+
+        if (!e->is64 || b->fns[e->fn].class == CLASS_SERIAL_USB) {
+            from->e[keep++] = *e;
             continue;
         }
         if (to->n == to->cap) {
@@ -304,34 +383,49 @@ static int region_migrate64(struct fw_region *from, struct fw_region *to)
             to->e = n;
             to->cap = cap;
         }
-        to->e[to->n++] = from->e[i];
+        to->e[to->n++] = *e;
     }
     from->n = keep;
     return 0;
 }
 
-/* SeaBIOS pci_bios_init_root_regions_mem: place the two 32-bit memory kinds at the top. */
-static bool place_mem32(struct fw_region *mem, struct fw_region *pref, uint64_t start, uint64_t end)
+/* pci_region_map_one_entry */
+static int map_one(struct boot *b, const struct fw_entry *e, uint64_t addr)
 {
-    struct fw_region *top = pref, *below = mem;
-    uint64_t sum;
+    const struct fw_fn *f = &b->fns[e->fn];
+    uint64_t limit = addr + e->size - 1;
 
-    if (region_align(mem) < region_align(pref)) {
-        top = mem; /* the smaller alignment sits at the unaligned top */
-        below = pref;
+    if (e->bar >= 0) {
+        fw_log(b->p, "PCI: map device bdf=%02x:%02x.%x  bar %d, addr %08llx, size %08llx [%s]\n",
+               f->bus, PCI_SLOT_OF(f->devfn), PCI_FUNC_OF(f->devfn), e->bar,
+               (unsigned long long)addr, (unsigned long long)e->size, kind_name[e->kind]);
+        fw_set_bar(b->v, b->p, f, (unsigned)e->bar, addr, e->is64);
+    } else if (e->kind == FW_IO) {
+        wr(b, f, PCI_IO_BASE, (uint8_t)(addr >> 8), 1);
+        wr(b, f, PCI_IO_BASE_UPPER16, 0, 2);
+        wr(b, f, PCI_IO_LIMIT, (uint8_t)(limit >> 8), 1);
+        wr(b, f, PCI_IO_LIMIT_UPPER16, 0, 2);
+    } else if (e->kind == FW_MEM) {
+        wr(b, f, PCI_MEMORY_BASE, (uint16_t)(addr >> 16), 2);
+        wr(b, f, PCI_MEMORY_LIMIT, (uint16_t)(limit >> 16), 2);
+    } else {
+        wr(b, f, PCI_PREF_MEMORY_BASE, (uint16_t)(addr >> 16), 2);
+        wr(b, f, PCI_PREF_MEMORY_LIMIT, (uint16_t)(limit >> 16), 2);
+        wr(b, f, PCI_PREF_BASE_UPPER32, (uint32_t)(addr >> 32), 4);
+        wr(b, f, PCI_PREF_LIMIT_UPPER32, (uint32_t)(limit >> 32), 4);
     }
-    sum = region_sum(top);
-    if (sum > end)
-        return false;
-    top->base = ALIGN_DOWN(end - sum, region_align(top));
-    sum = region_sum(below);
-    if (sum > top->base)
-        return false;
-    below->base = ALIGN_DOWN(top->base - sum, region_align(below));
-    return below->base >= start && below->base <= end;
+    if (!e->size)
+        return 0; /* an empty window: base above limit, nothing decoded */
+    return fw_res_add(b->p, &(struct fw_res){.bus = f->bus,
+                                             .devfn = f->devfn,
+                                             .bar = e->bar >= 0 ? (uint8_t)e->bar : FW_BAR_WINDOW,
+                                             .kind = e->kind,
+                                             .base = addr,
+                                             .size = e->size});
 }
 
-static int map_region(struct vcpu *v, struct fw_platform *p, struct fw_region *r)
+/* pci_region_map_entries: each entry at the next address; a window becomes its bus's base. */
+static int map_entries(struct boot *b, struct fw_region *r)
 {
     for (unsigned i = 0; i < r->n; i++) {
         const struct fw_entry *e = &r->e[i];
@@ -339,412 +433,267 @@ static int map_region(struct vcpu *v, struct fw_platform *p, struct fw_region *r
         int err;
 
         r->base += e->size;
-        fw_log(p, "PCI: map device bdf=%02x:%02x.%x  bar %u, addr %08llx, size %08llx [%s]\n",
-               e->fn->bus, PCI_SLOT_OF(e->fn->devfn), PCI_FUNC_OF(e->fn->devfn), e->bar,
-               (unsigned long long)addr, (unsigned long long)e->size, kind_name[e->kind]);
-        set_bar_addr(v, e->fn, e->bar, addr, e->is64);
-        err = res_add(p, &(struct fw_res){.bus = e->fn->bus,
-                                          .devfn = e->fn->devfn,
-                                          .bar = e->bar,
-                                          .kind = e->kind,
-                                          .base = addr,
-                                          .size = e->size});
-        if (err < 0)
+        if (e->bar < 0)
+            b->busses[b->fns[e->fn].secondary].r[e->kind].base = addr;
+        if ((err = map_one(b, e, addr)) < 0)
             return err;
     }
+    r->n = 0;
     return 0;
 }
 
-/* ---- per-function setup (SeaBIOS pci_bios_init_device and its device table) ---- */
-
-static uint8_t pirq_irq(const struct fw_chipset *cs, uint8_t bus, uint8_t devfn, uint8_t pin)
+static int map_devices(struct boot *b)
 {
-    (void)bus; /* bus 0 only: no bridge swizzle yet */
-    return cs->pirq[(pin - 1 + PCI_SLOT_OF(devfn) - 1) & 3];
+    struct fw_platform *p = b->p;
+    struct fw_region *io = &b->busses[0].r[FW_IO], r64[2] = {0};
+    uint64_t sum = fw_region_sum(io);
+    int err = 0;
+
+    if (sum < 0x4000)
+        io->base = IO_TRADITIONAL;
+    else if (sum < p->chipset->io_low_end - IO_LOW)
+        io->base = IO_LOW;
+    else {
+        fw_log(p, "PCI: out of I/O address space\n");
+        return -ENOSPC;
+    }
+    p->io_start = io->base;
+    p->io_end = io->base == IO_TRADITIONAL ? IO_END : p->chipset->io_low_end;
+    fw_log(p, "PCI: IO: %4llx - %4llx\n", (unsigned long long)io->base,
+           (unsigned long long)(io->base + sum - 1));
+    fw_log(p, "PCI: 32: %016llx - %016llx\n", (unsigned long long)p->mem_start,
+           (unsigned long long)p->mem_end);
+    if (!root_regions_mem(b)) {
+        uint64_t end;
+
+        if ((err = migrate64(b, &b->busses[0].r[FW_MEM], &r64[0])) < 0 ||
+            (err = migrate64(b, &b->busses[0].r[FW_PREFMEM], &r64[1])) < 0)
+            goto out;
+        if (!root_regions_mem(b)) {
+            fw_log(p, "PCI: out of 32bit address space\n");
+            err = -ENOSPC;
+            goto out;
+        }
+        r64[0].base = ALIGN_UP(ALIGN_UP(MEM64_START, fw_region_align(&r64[0])), MEM64_ALIGN);
+        r64[1].base = ALIGN_UP(r64[0].base + fw_region_sum(&r64[0]), fw_region_align(&r64[1]));
+        r64[1].base = ALIGN_UP(r64[1].base, MEM64_ALIGN);
+        end = ALIGN_UP(r64[1].base + fw_region_sum(&r64[1]), MEM64_ALIGN);
+        fw_log(p, "PCI: 64: %016llx - %016llx\n", (unsigned long long)r64[0].base,
+               (unsigned long long)end);
+        if ((err = map_entries(b, &r64[0])) < 0 || (err = map_entries(b, &r64[1])) < 0)
+            goto out;
+    }
+    for (unsigned bus = 0; bus <= b->max_bus; bus++)
+        for (unsigned kind = 0; kind < FW_KINDS; kind++)
+            if ((err = map_entries(b, &b->busses[bus].r[kind])) < 0)
+                goto out;
+out:
+    fw_regions_free(r64, 2);
+    return err;
 }
 
-static void piix_isa_setup(struct vcpu *v, struct fw_platform *p, const struct fw_fn *f)
+/* ---- per-function setup (pci_bios_init_device and its device table) ---- */
+
+/* piix_pci_slot_get_irq / mch_pci_slot_get_irq: the swizzled link's IRQ. */
+static uint8_t slot_get_irq(struct boot *b, const struct fw_fn *f, uint8_t pin)
 {
-    uint8_t elcr[2] = {0, 0};
+    unsigned addend = 0;
+
+    while (f->parent >= 0) {
+        addend += PCI_SLOT_OF(f->devfn);
+        f = &b->fns[f->parent];
+    }
+    if (!b->p->chipset->mch)
+        return pci_irqs[(pin - 1 + addend + PCI_SLOT_OF(f->devfn) - 1) & 3];
+    if (PCI_SLOT_OF(f->devfn) <= Q35_SLOT_D24)
+        return pci_irqs[(pin - 1 + addend + PCI_SLOT_OF(f->devfn)) & 3];
+    return pci_irqs[(pin - 1 + addend) & 3];
+}
+
+static void elcr_setup(struct boot *b, uint8_t elcr[2])
+{
+    elcr[0] = elcr[1] = 0;
+    for (unsigned i = 0; i < 4; i++)
+        elcr[pci_irqs[i] >> 3] |= (uint8_t)(1u << (pci_irqs[i] & 7)); /* level triggered */
+    vcpu_out(b->v, ELCR1, elcr[0], 1);
+    vcpu_out(b->v, ELCR2, elcr[1], 1);
+}
+
+static void piix_isa_setup(struct boot *b, const struct fw_fn *f)
+{
+    uint8_t elcr[2];
+
+    for (unsigned i = 0; i < 4; i++)
+        wr(b, f, 0x60 + i, pci_irqs[i], 1); /* PIRQRC[A:D] */
+    elcr_setup(b, elcr);
+    b->p->pirq_devfn = f->bus == 0 ? f->devfn : -1;
+    fw_log(b->p, "PIIX3/PIIX4 init: elcr=%02x %02x\n", elcr[0], elcr[1]);
+}
+
+static void mch_isa_setup(struct boot *b, const struct fw_fn *f)
+{
+    uint8_t elcr[2];
 
     for (unsigned i = 0; i < 4; i++) {
-        uint8_t irq = p->chipset->pirq[i];
-
-        elcr[irq >> 3] |= (uint8_t)(1u << (irq & 7));                   /* level triggered */
-        fw_cfg_write(v, f->bus, f->devfn, (uint8_t)(0x60 + i), irq, 1); /* PIRQRC[A:D] */
+        wr(b, f, ICH9_PIRQA_ROUT + i, pci_irqs[i], 1);
+        wr(b, f, ICH9_PIRQE_ROUT + i, pci_irqs[i], 1);
     }
-    vcpu_out(v, 0x4d0, elcr[0], 1); /* ELCR1/2 */
-    vcpu_out(v, 0x4d1, elcr[1], 1);
-    p->pirq_devfn = f->devfn;
-    fw_log(p, "PIIX3/PIIX4 init: elcr=%02x %02x\n", elcr[0], elcr[1]);
+    elcr_setup(b, elcr);
+    fw_log(b->p, "Q35 LPC init: elcr=%02x %02x\n", elcr[0], elcr[1]);
+    b->p->pirq_devfn = f->bus == 0 ? f->devfn : -1;
+    wr(b, f, ICH9_PMBASE, ACPI_PM_BASE | 1u, 4); /* PMBASE, resource type I/O */
+    wr(b, f, ICH9_ACPI_CTRL, ICH9_ACPI_EN, 1);   /* ACPI on, SCI on IRQ 9 */
+    wr(b, f, ICH9_RCBA, ICH9_RCBA_ADDR | 1u, 4); /* root complex register block */
+    fw_log(b->p, "Using pmtimer, ioport 0x%x\n", ACPI_PM_BASE + 8);
 }
 
-static void piix_ide_setup(struct vcpu *v, struct fw_platform *p, const struct fw_fn *f)
+static void piix_ide_setup(struct boot *b, const struct fw_fn *f)
 {
-    (void)p;
-    fw_cfg_write(v, f->bus, f->devfn, 0x40, 0x8000, 2); /* IDETIM primary: decode enable */
-    fw_cfg_write(v, f->bus, f->devfn, 0x42, 0x8000, 2); /* secondary */
+    wr(b, f, 0x40, 0x8000, 2); /* IDETIM primary: decode enable */
+    wr(b, f, 0x42, 0x8000, 2); /* secondary */
 }
 
-static void piix4_pm_setup(struct vcpu *v, struct fw_platform *p, const struct fw_fn *f)
+static void storage_ide_setup(struct boot *b, const struct fw_fn *f)
 {
-    uint16_t base = p->chipset->pm_base;
+    /* Legacy ISA compatibility ports (SeaBIOS PORT_ATA*). */
+    fw_set_bar(b->v, b->p, f, 0, 0x1f0, false);
+    fw_set_bar(b->v, b->p, f, 1, 0x3f4, false);
+    fw_set_bar(b->v, b->p, f, 2, 0x170, false);
+    fw_set_bar(b->v, b->p, f, 3, 0x374, false);
+}
 
-    fw_cfg_write(v, f->bus, f->devfn, PCI_INTERRUPT_LINE, 9, 1); /* the SCI is wired to IRQ 9 */
-    fw_cfg_write(v, f->bus, f->devfn, 0x40, base | 1u, 4);       /* PMBA */
-    fw_cfg_write(v, f->bus, f->devfn, 0x80, 0x01, 1);            /* PMREGMISC: PM I/O on */
-    fw_cfg_write(v, f->bus, f->devfn, 0x90, (base + 0x100u) | 1u, 4); /* SMBBA */
-    fw_cfg_write(v, f->bus, f->devfn, 0xd2, 0x09, 1);                 /* SMBHSTCFG: SMBus I/O on */
+static void piix4_pm_setup(struct boot *b, const struct fw_fn *f)
+{
+    wr(b, f, PCI_INTERRUPT_LINE, 9, 1);              /* the SCI is wired to IRQ 9 */
+    wr(b, f, 0x40, ACPI_PM_BASE | 1u, 4);            /* PMBA */
+    wr(b, f, 0x80, 0x01, 1);                         /* PMREGMISC: PM I/O on */
+    wr(b, f, 0x90, (ACPI_PM_BASE + 0x100u) | 1u, 4); /* SMBBA */
+    wr(b, f, 0xd2, 0x09, 1);                         /* SMBHSTCFG: SMBus I/O on */
+    fw_log(b->p, "Using pmtimer, ioport 0x%x\n", ACPI_PM_BASE + 8);
+}
+
+static void ich9_smbus_setup(struct boot *b, const struct fw_fn *f)
+{
+    wr(b, f, ICH9_SMB_BASE, (ACPI_PM_BASE + 0x100u) | PCI_BASE_ADDRESS_SPACE_IO, 4);
+    wr(b, f, ICH9_SMB_HOSTC, 1, 1); /* host enable */
 }
 
 struct fw_quirk {
-    uint16_t vendor, device, class; /* 0xffff = any */
-    void (*setup)(struct vcpu *v, struct fw_platform *p, const struct fw_fn *f);
+    uint16_t vendor, device; /* 0xffff = any */
+    uint16_t class;          /* checked when has_class */
+    bool has_class;
+    void (*setup)(struct boot *b, const struct fw_fn *f);
 };
 
+/* SeaBIOS pci_device_tbl, in its order (the first match applies). */
 static const struct fw_quirk quirks[] = {
-    {0x8086, 0x7000, 0xffff, piix_isa_setup},            /* PIIX3 ISA bridge */
-    {0x8086, 0x7110, 0xffff, piix_isa_setup},            /* PIIX4 ISA bridge */
-    {0x8086, 0x7010, CLASS_STORAGE_IDE, piix_ide_setup}, /* PIIX3 IDE */
-    {0x8086, 0x7111, CLASS_STORAGE_IDE, piix_ide_setup}, /* PIIX4 IDE */
-    {0x8086, 0x7113, 0xffff, piix4_pm_setup},            /* PIIX4 ACPI PM */
+    {0x8086, 0x7000, 0, false, piix_isa_setup},                   /* PIIX3 ISA bridge */
+    {0x8086, 0x7110, 0, false, piix_isa_setup},                   /* PIIX4 ISA bridge */
+    {0x8086, 0x2918, 0, false, mch_isa_setup},                    /* ICH9 LPC */
+    {0x8086, 0x7010, CLASS_STORAGE_IDE, true, piix_ide_setup},    /* PIIX3 IDE */
+    {0x8086, 0x7111, CLASS_STORAGE_IDE, true, piix_ide_setup},    /* PIIX4 IDE */
+    {0xffff, 0xffff, CLASS_STORAGE_IDE, true, storage_ide_setup}, /* any IDE */
+    {0x8086, 0x7113, 0, false, piix4_pm_setup},                   /* PIIX4 ACPI PM */
+    {0x8086, 0x2930, 0, false, ich9_smbus_setup},                 /* ICH9 SMBus */
 };
 
-static void init_function(struct vcpu *v, struct fw_platform *p, const struct fw_fn *f)
+static void init_device(struct boot *b, const struct fw_fn *f)
 {
-    uint8_t pin = (uint8_t)fw_cfg_read(v, f->bus, f->devfn, PCI_INTERRUPT_PIN, 1);
+    uint8_t pin = (uint8_t)rd(b, f, PCI_INTERRUPT_PIN, 1);
 
-    fw_log(p, "PCI: init bdf=%02x:%02x.%x id=%04x:%04x\n", f->bus, PCI_SLOT_OF(f->devfn),
+    fw_log(b->p, "PCI: init bdf=%02x:%02x.%x id=%04x:%04x\n", f->bus, PCI_SLOT_OF(f->devfn),
            PCI_FUNC_OF(f->devfn), f->vendor, f->device);
-    if (pin >= 1 && pin <= 4)
-        fw_cfg_write(v, f->bus, f->devfn, PCI_INTERRUPT_LINE,
-                     pirq_irq(p->chipset, f->bus, f->devfn, pin), 1);
+    if (pin)
+        wr(b, f, PCI_INTERRUPT_LINE, slot_get_irq(b, f, pin), 1);
     for (size_t i = 0; i < sizeof(quirks) / sizeof(quirks[0]); i++) {
         const struct fw_quirk *q = &quirks[i];
 
         if ((q->vendor == 0xffff || q->vendor == f->vendor) &&
             (q->device == 0xffff || q->device == f->device) &&
-            (q->class == 0xffff || q->class == f->class)) {
-            q->setup(v, p, f);
+            (!q->has_class || q->class == f->class)) {
+            q->setup(b, f);
             break;
         }
     }
-    cfg_maskw(v, f->bus, f->devfn, PCI_COMMAND, 0,
-              PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_SERR);
-    if ((f->header & 0x7f) == PCI_HEADER_TYPE_BRIDGE)
-        cfg_maskw(v, f->bus, f->devfn, PCI_BRIDGE_CONTROL, 0, PCI_BRIDGE_CTL_SERR);
+    fw_cfg_maskw(b->v, b->p, f->bus, f->devfn, PCI_COMMAND, 0,
+                 PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_SERR);
+    if (f->header & PCI_HEADER_TYPE_BRIDGE) /* SERR# forwarding (SeaBIOS tests bit 0) */
+        fw_cfg_maskw(b->v, b->p, f->bus, f->devfn, PCI_BRIDGE_CONTROL, 0, PCI_BRIDGE_CTL_SERR);
 }
 
-/* ---- boot ---- */
-
-static void regions_free(struct fw_region *r, unsigned n)
+/* What the OS needs later: the buses as numbered. */
+static void record_buses(struct boot *b)
 {
-    for (unsigned i = 0; i < n; i++)
-        free(r[i].e);
-}
+    struct fw_platform *p = b->p;
 
-/* Collect the BARs of `f` into `r` (SeaBIOS pci_bios_check_devices, root bus). */
-static int collect_bars(struct vcpu *v, const struct fw_fn *f, struct fw_region *r)
-{
-    bool bridge = (f->header & 0x7f) == PCI_HEADER_TYPE_BRIDGE;
+    p->buses[0] =
+        (struct fw_bus){.present = true, .subordinate = (uint8_t)b->max_bus, .booted = true};
+    for (unsigned i = 0; i < b->n; i++) {
+        const struct fw_fn *f = &b->fns[i];
+        uint8_t sec = f->secondary;
 
-    for (unsigned i = 0; i < PCI_NUM_REGIONS; i++) {
-        struct fw_bar b;
-        int err;
-
-        if (bridge && i >= 2 && i < PCI_ROM_SLOT)
-            continue; /* a type 1 header has two BARs */
-        if (!size_bar(v, f, i, &b))
+        if (f->class != FW_CLASS_BRIDGE || !sec || sec <= f->bus || p->buses[sec].present)
             continue;
-        if (b.kind != FW_IO && b.size < DEVICE_MEM_MIN)
-            b.size = DEVICE_MEM_MIN;
-        err = region_insert(&r[b.kind], &(struct fw_entry){.fn = f,
-                                                           .bar = b.bar,
-                                                           .kind = b.kind,
-                                                           .is64 = b.is64,
-                                                           .size = b.size,
-                                                           .align = b.size});
-        if (err < 0)
-            return err;
-        if (b.is64)
-            i++;
+        p->buses[sec] = (struct fw_bus){
+            .present = true,
+            .parent = f->bus,
+            .devfn = f->devfn,
+            .subordinate = (uint8_t)rd(b, f, PCI_SUBORDINATE_BUS, 1),
+            .booted = true,
+        };
     }
-    return 0;
 }
 
 int firmware_run(struct vcpu *v, struct fw_platform *p)
 {
-    struct fw_fn *fns;
-    struct fw_region r[FW_KINDS] = {0}, r64[2] = {0};
-    unsigned n = 0;
-    uint64_t sum;
+    struct boot b = {.v = v, .p = p};
+    uint8_t pci_bus = 0;
+    bool vga = false;
     int ret;
 
     fw_platform_clear(p);
+    fw_log(p, "=== PCI bus & bridge init ===\n");
     /* SeaBIOS pci_probe_host: mechanism #1 answers when the enable bit reads back. */
     vcpu_out(v, CONF1_ADDR, CONF1_ENABLE, 4);
     if (vcpu_in(v, CONF1_ADDR, 4) != CONF1_ENABLE) {
         fw_log(p, "Detected non-PCI system\n");
         return -ENODEV;
     }
-    fns = calloc(MAX_FUNCTIONS, sizeof(*fns));
-    if (!fns)
-        return -ENOMEM;
-    fw_log(p, "=== PCI bus & bridge init ===\n");
-    fw_log(p, "PCI: pci_bios_init_bus_rec bus = 0x0\n");
+    init_bus_rec(&b, 0, &pci_bus, 0);
     fw_log(p, "=== PCI device probing ===\n");
-    for (unsigned slot = 0; slot < PCI_SLOT_MAX; slot++)
-        n += probe_slot(v, 0, slot, &fns[n]);
-    fw_log(p, "Found %u PCI devices (max PCI bus is 00)\n", n);
-    p->functions = n;
-
+    if ((ret = probe_devices(&b)) < 0)
+        goto out;
+    p->functions = b.n;
     ret = -ENODEV;
-    for (size_t i = 0; n && i < sizeof(chipsets) / sizeof(chipsets[0]); i++)
-        if (fns[0].devfn == 0 && fns[0].vendor == chipsets[i].vendor &&
-            fns[0].device == chipsets[i].device)
-            p->chipset = &chipsets[i];
-    if (!p->chipset) {
+    if (!init_platform(&b)) {
         fw_log(p, "PCI: unknown host bridge\n");
         goto out;
     }
-    p->host_vendor = fns[0].vendor;
-    p->host_device = fns[0].device;
-    p->mem_start = p->chipset->mem_start;
-    p->mem_end = p->chipset->mem_end;
-
     fw_log(p, "=== PCI new allocation pass #1 ===\n");
-    fw_log(p, "PCI: check devices\n");
-    for (unsigned i = 0; i < n; i++) {
-        ret = collect_bars(v, &fns[i], r);
-        if (ret < 0)
-            goto out;
-    }
-
-    fw_log(p, "=== PCI new allocation pass #2 ===\n");
-    ret = -ENOSPC;
-    sum = region_sum(&r[FW_IO]);
-    if (sum < 0x4000)
-        r[FW_IO].base = IO_TRADITIONAL;
-    else if (sum < p->chipset->io_low_end - IO_LOW)
-        r[FW_IO].base = IO_LOW;
-    else {
-        fw_log(p, "PCI: out of I/O address space\n");
+    ret = -ENOMEM;
+    b.busses = calloc(b.max_bus + 1, sizeof(*b.busses));
+    if (!b.busses)
         goto out;
+    for (unsigned i = 0; i <= b.max_bus; i++)
+        b.busses[i].dev = -1;
+    if ((ret = check_devices(&b)) < 0)
+        goto out;
+    fw_log(p, "=== PCI new allocation pass #2 ===\n");
+    if ((ret = map_devices(&b)) < 0)
+        goto out;
+    for (unsigned i = 0; i < b.n; i++) {
+        init_device(&b, &b.fns[i]);
+        vga |= b.fns[i].class == CLASS_DISPLAY_VGA;
     }
-    p->io_start = r[FW_IO].base;
-    p->io_end = r[FW_IO].base == IO_TRADITIONAL ? IO_END : p->chipset->io_low_end;
-    fw_log(p, "PCI: IO: %4llx - %4llx\n", (unsigned long long)r[FW_IO].base,
-           (unsigned long long)(r[FW_IO].base + sum - 1));
-    fw_log(p, "PCI: 32: %016llx - %016llx\n", (unsigned long long)p->mem_start,
-           (unsigned long long)p->mem_end);
-    if (!place_mem32(&r[FW_MEM], &r[FW_PREFMEM], p->mem_start, p->mem_end)) {
-        uint64_t sum_mem, sum_pref;
-
-        /* Too small: 64-bit BARs go above 4 GiB, memory then prefetchable, 1 GiB aligned. */
-        if (region_migrate64(&r[FW_MEM], &r64[0]) < 0 ||
-            region_migrate64(&r[FW_PREFMEM], &r64[1]) < 0 ||
-            !place_mem32(&r[FW_MEM], &r[FW_PREFMEM], p->mem_start, p->mem_end)) {
-            fw_log(p, "PCI: out of 32bit address space\n");
-            goto out;
-        }
-        sum_mem = region_sum(&r64[0]);
-        sum_pref = region_sum(&r64[1]);
-        r64[0].base = ALIGN_UP(ALIGN_UP(MEM64_START, region_align(&r64[0])), MEM64_ALIGN);
-        r64[1].base = ALIGN_UP(ALIGN_UP(r64[0].base + sum_mem, region_align(&r64[1])), MEM64_ALIGN);
-        fw_log(p, "PCI: 64: %016llx - %016llx\n", (unsigned long long)r64[0].base,
-               (unsigned long long)(r64[1].base + sum_pref));
-    }
-    for (unsigned k = 0; k < FW_KINDS; k++)
-        if ((ret = map_region(v, p, &r[k])) < 0)
-            goto out;
-    for (unsigned k = 0; k < 2; k++)
-        if ((ret = map_region(v, p, &r64[k])) < 0)
-            goto out;
-
-    for (unsigned i = 0; i < n; i++)
-        init_function(v, p, &fns[i]);
-    ret = (int)n;
+    if (!vga)
+        fw_log(p, "PCI: No VGA devices found\n");
+    record_buses(&b);
+    ret = (int)b.n;
 out:
-    regions_free(r, FW_KINDS);
-    regions_free(r64, 2);
-    free(fns);
+    if (b.busses)
+        for (unsigned i = 0; i <= b.max_bus; i++)
+            fw_regions_free(b.busses[i].r, FW_KINDS);
+    free(b.busses);
+    free(b.fns);
     return ret;
-}
-
-/* ---- OS hot-add and removal ---- */
-
-static bool res_overlaps(const struct fw_platform *p, unsigned kind, uint64_t base, uint64_t size)
-{
-    bool io = kind == FW_IO;
-
-    for (unsigned i = 0; i < p->n_res; i++) {
-        const struct fw_res *r = &p->res[i];
-
-        if ((r->kind == FW_IO) != io)
-            continue;
-        if (base < r->base + r->size && r->base < base + size)
-            return true;
-    }
-    return false;
-}
-
-/* The lowest `align`ed address in [start, end) where `size` bytes overlap nothing assigned. */
-static bool find_free(const struct fw_platform *p, unsigned kind, uint64_t start, uint64_t end,
-                      uint64_t size, uint64_t align, uint64_t *out)
-{
-    uint64_t a = ALIGN_UP(start, align);
-
-    while (a + size <= end && a + size > a) {
-        uint64_t next = 0;
-
-        if (!res_overlaps(p, kind, a, size)) {
-            *out = a;
-            return true;
-        }
-        /* Jump past the lowest range that overlaps. */
-        for (unsigned i = 0; i < p->n_res; i++) {
-            const struct fw_res *r = &p->res[i];
-
-            if ((r->kind == FW_IO) == (kind == FW_IO) && a < r->base + r->size &&
-                r->base < a + size && r->base + r->size > next)
-                next = r->base + r->size;
-        }
-        a = ALIGN_UP(next, align);
-    }
-    return false;
-}
-
-static void res_drop(struct fw_platform *p, uint8_t bus, uint8_t devfn)
-{
-    unsigned keep = 0;
-
-    for (unsigned i = 0; i < p->n_res; i++)
-        if (p->res[i].bus != bus || p->res[i].devfn != devfn)
-            p->res[keep++] = p->res[i];
-    p->n_res = keep;
-}
-
-/*
- * Whether `f` is the function the guest configured earlier: it has ranges recorded and its
- * BARs still hold them. A function removed and replaced behind the guest's back (an eject
- * written by someone else, then a hot-add) reads back reset BARs: its stale ranges are dropped.
- */
-static bool fn_configured(struct vcpu *v, struct fw_platform *p, const struct fw_fn *f)
-{
-    bool known = false;
-
-    for (unsigned i = 0; i < p->n_res; i++) {
-        const struct fw_res *r = &p->res[i];
-        uint32_t val, want;
-
-        if (r->bus != f->bus || r->devfn != f->devfn)
-            continue;
-        known = true;
-        val = fw_cfg_read(v, f->bus, f->devfn, bar_offset(f, r->bar), 4);
-        want = (uint32_t)r->base;
-        if (r->bar == PCI_ROM_SLOT ? (val & PCI_ROM_ADDRESS_MASK) != want
-            : r->kind == FW_IO     ? (val & PCI_BASE_ADDRESS_IO_MASK) != want
-                                   : (val & PCI_BASE_ADDRESS_MEM_MASK) != want) {
-            res_drop(p, f->bus, f->devfn);
-            return false;
-        }
-    }
-    return known;
-}
-
-int firmware_assign_slot(struct vcpu *v, struct fw_platform *p, uint8_t bus, unsigned slot)
-{
-    struct fw_fn fns[PCI_FUNC_MAX];
-    unsigned n, done = 0;
-    int ret = 0;
-
-    if (!p->chipset)
-        return -ENODEV;
-    n = probe_slot(v, bus, slot, fns);
-    for (unsigned i = 0; i < n; i++) {
-        const struct fw_fn *f = &fns[i];
-        struct fw_region r[FW_KINDS] = {0}, all = {0};
-        uint16_t cmd = PCI_COMMAND_MASTER;
-        uint8_t pin;
-
-        if (fn_configured(v, p, f))
-            continue;
-        /* Size with decoding off, as Linux does for a device that is not yet enabled. */
-        cfg_maskw(v, bus, f->devfn, PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MEMORY, 0);
-        if (collect_bars(v, f, r) < 0) {
-            regions_free(r, FW_KINDS);
-            return -ENOMEM;
-        }
-        for (unsigned k = 0; k < FW_KINDS; k++)
-            for (unsigned j = 0; j < r[k].n; j++)
-                if (region_insert(&all, &r[k].e[j]) < 0) {
-                    regions_free(r, FW_KINDS);
-                    free(all.e);
-                    return -ENOMEM;
-                }
-        regions_free(r, FW_KINDS);
-        for (unsigned j = 0; j < all.n; j++) {
-            const struct fw_entry *e = &all.e[j];
-            uint64_t start = e->kind == FW_IO ? p->io_start : p->mem_start;
-            uint64_t end = e->kind == FW_IO ? p->io_end : p->mem_end;
-            uint64_t addr;
-
-            if (!find_free(p, e->kind, start, end, e->size, e->align, &addr)) {
-                ret = -ENOSPC;
-                continue;
-            }
-            set_bar_addr(v, f, e->bar, addr, e->is64);
-            if (res_add(p, &(struct fw_res){.bus = bus,
-                                            .devfn = f->devfn,
-                                            .bar = e->bar,
-                                            .kind = e->kind,
-                                            .base = addr,
-                                            .size = e->size}) < 0) {
-                free(all.e);
-                return -ENOMEM;
-            }
-            if (e->bar != PCI_ROM_SLOT)
-                cmd |= e->kind == FW_IO ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY;
-        }
-        free(all.e);
-        pin = (uint8_t)fw_cfg_read(v, bus, f->devfn, PCI_INTERRUPT_PIN, 1);
-        if (pin >= 1 && pin <= 4 && p->pirq_devfn >= 0) {
-            /* The ACPI link device's _CRS reads the PIIX3 route register of the link. */
-            unsigned link = (pin - 1 + slot - 1) & 3;
-            uint8_t route =
-                (uint8_t)fw_cfg_read(v, 0, (uint8_t)p->pirq_devfn, (uint8_t)(0x60 + link), 1);
-
-            fw_cfg_write(v, bus, f->devfn, PCI_INTERRUPT_LINE,
-                         (route & 0x80) ? 0xff : (route & 0x0f), 1);
-        }
-        cfg_maskw(v, bus, f->devfn, PCI_COMMAND, 0, cmd);
-        fw_log(p, "hotplug: configured %02x:%02x.%x id=%04x:%04x\n", bus, slot,
-               PCI_FUNC_OF(f->devfn), f->vendor, f->device);
-        done++;
-    }
-    return ret < 0 ? ret : (int)done;
-}
-
-int firmware_release_slot(struct vcpu *v, struct fw_platform *p, uint8_t bus, unsigned slot)
-{
-    unsigned keep = 0, released = 0;
-    uint8_t seen[PCI_FUNC_MAX] = {0};
-
-    for (unsigned i = 0; i < p->n_res; i++) {
-        const struct fw_res *r = &p->res[i];
-
-        if (r->bus != bus || PCI_SLOT_OF(r->devfn) != slot) {
-            p->res[keep++] = *r;
-            continue;
-        }
-        if (!seen[PCI_FUNC_OF(r->devfn)]) {
-            seen[PCI_FUNC_OF(r->devfn)] = 1;
-            released++;
-            /* The driver's remove: no more DMA or decoding (pci_disable_device). */
-            cfg_maskw(v, bus, r->devfn, PCI_COMMAND,
-                      PCI_COMMAND_MASTER | PCI_COMMAND_IO | PCI_COMMAND_MEMORY, 0);
-        }
-    }
-    p->n_res = keep;
-    return (int)released;
 }

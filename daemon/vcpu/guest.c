@@ -11,6 +11,7 @@
 #include "../hw/pci/acpi_pcihp.h"
 #include "firmware.h"
 #include "guest.h"
+#include "guest_hp.h"
 
 #define GPE0_STS (ACPI_GPE0_BASE + 0)
 #define GPE0_EN  (ACPI_GPE0_BASE + 2)
@@ -27,6 +28,7 @@ struct guest {
     struct guest_config cfg;
     struct fw_platform plat; /* vCPU 0 only */
     struct guest_slot slots[PCI_SLOT_MAX];
+    struct hp hp; /* native hot-plug drivers, vCPU 0 only */
     FILE *log;
     /* Boot completion: boots requested and finished, in order (guest_boot, resets). */
     pthread_mutex_t lock;
@@ -55,6 +57,7 @@ static void eject_timer(struct vcpu *v, void *arg)
         return;
     }
     firmware_release_slot(v, &g->plat, 0, s->slot);
+    hp_unbind_gone(&g->hp);
     vcpu_out(v, ACPI_PCIHP_BASE + ACPI_PCIHP_EJECT, bit, 4); /* _EJ0 */
     STAT_ADD(g, ejects, 1);
 }
@@ -79,6 +82,7 @@ static void handle_gpe(struct vcpu *v, void *arg)
         if (up & (1u << slot)) {
             firmware_assign_slot(v, &g->plat, 0, slot); /* Notify(device check) */
             STAT_ADD(g, hotadds, 1);
+            hp_scan(&g->hp); /* a bridge brings its own hot-plug controller */
         }
         if ((down & (1u << slot)) && !s->timer) { /* Notify(eject request) */
             long id = vcpu_timer(v, g->cfg.eject_delay_ns, eject_timer, s);
@@ -92,8 +96,11 @@ static void handle_gpe(struct vcpu *v, void *arg)
 
 static void on_irq(struct vcpu *v, const struct vcpu_irq *irq, void *arg)
 {
+    struct guest *g = arg;
+
     if (irq->kind == VCPU_IRQ_LINE && irq->gsi == ACPI_SCI_IRQ && irq->level)
         vcpu_post(v, handle_gpe, arg);
+    hp_irq(&g->hp, irq);
 }
 
 static void boot(struct vcpu *v, void *arg)
@@ -106,6 +113,7 @@ static void boot(struct vcpu *v, void *arg)
             vcpu_timer_cancel(v, g->slots[slot].timer);
             g->slots[slot].timer = 0;
         }
+    hp_reset(&g->hp);
     rc = firmware_run(v, &g->plat);
     if (g->log)
         fflush(g->log);
@@ -118,6 +126,10 @@ static void boot(struct vcpu *v, void *arg)
         vcpu_out(v, GPE0_EN, en | ACPI_GPE_PCI_HOTPLUG, 2);
         handle_gpe(v, g);
     }
+    if (rc >= 0)
+        hp_scan(&g->hp);
+    if (g->log)
+        fflush(g->log);
     pthread_mutex_lock(&g->lock);
     g->boots_done++;
     pthread_cond_broadcast(&g->cond);
@@ -184,6 +196,7 @@ int guest_new(struct vcpus *vs, const struct guest_config *cfg, struct guest **r
     pthread_condattr_destroy(&ca);
     for (unsigned i = 0; i < PCI_SLOT_MAX; i++)
         g->slots[i] = (struct guest_slot){.g = g, .slot = i};
+    hp_init(&g->hp, g->v, &g->plat, cfg->eject_delay_ns, cfg->acpi_bridge_hotplug, &g->st);
     if (cfg->firmware_log) {
         g->log = fopen(cfg->firmware_log, "we");
         if (!g->log) {
@@ -225,6 +238,7 @@ void guest_stats(struct guest *g, struct guest_stats *out)
     out->ejects = __atomic_load_n(&g->st.ejects, __ATOMIC_RELAXED);
     out->refused = __atomic_load_n(&g->st.refused, __ATOMIC_RELAXED);
     out->sci = __atomic_load_n(&g->st.sci, __ATOMIC_RELAXED);
+    out->slot_events = __atomic_load_n(&g->st.slot_events, __ATOMIC_RELAXED);
     out->firmware_rc = __atomic_load_n(&g->st.firmware_rc, __ATOMIC_RELAXED);
 }
 

@@ -15,6 +15,15 @@
  * pc tables have no _OST for PCI slots, so this report is pcid's), and the management sees
  * DEVICE_UNPLUG_GUEST_ERROR.
  *
+ * A slot configured on bus 0 may be a bridge: it gets a bus number and windows (firmware.h).
+ *
+ * Native hot-plug (guest_hp.h): the OS binds Linux-style pciehp and shpchp drivers to every
+ * PCIe port slot and SHPC it can see, except those of bridges present at boot when the
+ * firmware's ACPI tables hand them to ACPI (`acpi_bridge_hotplug`, QEMU's
+ * acpi-pci-hotplug-with-bridge-support; pcid's guest has no ACPI driver for those, so hot-plug
+ * behind them waits for a reset as under a firmware-only QEMU). Their interrupts (MSI on
+ * vCPU 0's queue, or INTx) drive hot-add and the attention-button removal.
+ *
  * Threads: guest_new/guest_boot/guest_free on the main thread (new before vcpus_start, free
  * after vcpus_free); everything else runs on vCPU 0.
  */
@@ -39,18 +48,20 @@ struct guest_config {
     uint64_t eject_delay_ns;  /* from an unplug request to the eject */
     const char *firmware_log; /* write the SeaBIOS-style firmware log here, or NULL */
     uint32_t refuse_unplug;   /* slots of bus 0 whose eject the OS refuses (bit per slot) */
+    bool acpi_bridge_hotplug; /* ACPI takes the bridges present at boot (the machine's) */
 };
 
 struct guest;
 
 /* What the guest has done, for metrics and tests (any thread). */
 struct guest_stats {
-    uint64_t boots;   /* firmware runs */
-    uint64_t hotadds; /* slots configured after a device check */
-    uint64_t ejects;  /* eject writes to the controller */
-    uint64_t refused; /* eject requests refused (refuse_unplug) */
-    uint64_t sci;     /* SCIs handled */
-    int firmware_rc;  /* last firmware_run() result: functions found, or -errno */
+    uint64_t boots;       /* firmware runs */
+    uint64_t hotadds;     /* slots configured after a device check */
+    uint64_t ejects;      /* eject writes to the controller */
+    uint64_t refused;     /* eject requests refused (refuse_unplug) */
+    uint64_t sci;         /* SCIs handled */
+    uint64_t slot_events; /* native hot-plug controller events handled (PCIe, SHPC) */
+    int firmware_rc;      /* last firmware_run() result: functions found, or -errno */
 };
 
 /*

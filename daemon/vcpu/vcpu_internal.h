@@ -84,9 +84,11 @@ struct vcpu {
     int stop;
 } __attribute__((aligned(64)));
 
-/* A mapped range of the flat view. */
+/* A mapped range of the flat view: [base, last] decodes; offsets count from `origin` (the
+ * BAR's address: a bridge window may show only part of a BAR). */
 struct topo_range {
     uint64_t base, last;
+    uint64_t origin;
     const struct pci_region_ops *ops;
     void *opaque;
     struct pci_device *dev; /* NULL for a chipset block */
@@ -96,7 +98,8 @@ struct topo_range {
 /* An immutable snapshot, published with RCU. */
 struct topology {
     uint64_t version;                /* map_version it was built at */
-    struct pci_bus *bus_by_num[256]; /* by bus number at build time */
+    struct pci_bus *root;            /* the root bus (bus-number routing starts there) */
+    struct pci_bus *bus_by_num[256]; /* where a config cycle for each bus number goes */
     struct pci_bus **buses;          /* every bus, for the slow path */
     unsigned n_buses;
     struct topo_range *io, *mem; /* sorted by base */
@@ -104,6 +107,10 @@ struct topology {
     struct machine_io chipset[MACHINE_MAX_IO];
     unsigned n_chipset;
     bool conf1;
+    /* The chipset's MMIO range: the MMCONFIG (ECAM) window as the snapshot saw it, and the
+     * machine's live word for a vCPU that finds the snapshot stale. */
+    uint64_t ecam_base, ecam_size; /* size 0: no window */
+    const uint64_t *ecam_live;
 };
 
 struct vcpus {
@@ -142,8 +149,21 @@ static inline bool topo_fresh(struct vcpus *vs, const struct topology *t)
 }
 /* The range of `t` containing addr, or NULL (binary search). */
 const struct topo_range *topo_find(const struct topo_range *r, unsigned n, uint64_t addr);
-/* The live bus with number `num` (slow path when the snapshot is stale). */
+/* The bus a config cycle for `num` reaches (the live tree when the snapshot is stale). */
 struct pci_bus *topo_bus(struct vcpus *vs, const struct topology *t, uint8_t num, bool *slow);
+/* The MMCONFIG window to decode now: the snapshot's, or the live one when it is stale. Returns
+ * false when there is none. */
+static inline bool topo_ecam(struct vcpus *vs, const struct topology *t, uint64_t *base,
+                             uint64_t *size)
+{
+    if (topo_fresh(vs, t)) {
+        *base = t->ecam_base;
+        *size = t->ecam_size;
+        return t->ecam_size != 0;
+    }
+    return t->ecam_live &&
+           machine_ecam_decode(__atomic_load_n(t->ecam_live, __ATOMIC_ACQUIRE), base, size);
+}
 /* The BAR decoding `addr` now, looked up over the live devices (slow path). */
 bool topo_slow_find(const struct topology *t, bool io, uint64_t addr, struct topo_range *out);
 

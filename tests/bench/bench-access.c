@@ -17,6 +17,15 @@
  *               0x12): vCPU 0 reads virtio-net's (00:03.0), vCPU 1 virtio-blk's (00:04.0), as
  *               each vCPU drives its own device; register state is under each device's lock
  *
+ * With --machine q35 the machine is q35 with virtio-net-pci at 00:03.0, a root port at 00:04.0
+ * with virtio-net-pci behind it (bus 1), and root ports at slots 0x10-0x17 for the churn (which
+ * then hot-adds behind them and ejects their slot). Firmware's part is done directly: PCIEXBAR
+ * enables the MMCONFIG window at 0xb0000000, the port at 00:04.0 gets bus 1. The cases are
+ * cfg_cf8, cfg_direct and:
+ *
+ *   cfg_ecam      the same configuration read of 00:03.0 as one MMIO read in the ECAM window
+ *   cfg_ecam_bus1 the configuration read of 01:00.0 (behind the root port) through ECAM
+ *
  * Output: one JSON line per case and thread count and churn rate:
  *   {"case", "threads", "churn_ops_s", "ns_median", "ns_p99", "ops_s", ...}
  * ns_* are per access, over all batches of all threads; ops_s is accesses per second summed
@@ -26,6 +35,7 @@
  * Each case runs --repeat times (default 3) and the median of each figure is printed.
  *
  * Usage: bench-access [--seconds S] [--churn OPS] [--case NAME] [--threads N] [--repeat R]
+ *                     [--machine pc|q35]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -46,14 +56,25 @@
 #define CHURN_SLOT0 0x10
 #define CHURN_SLOTS 8
 
-enum bench_case { CASE_CFG_CF8, CASE_CFG_DIRECT, CASE_MMIO_COMMON, CASE_N };
-static const char *const case_names[CASE_N] = {"cfg_cf8", "cfg_direct", "mmio_common"};
+#define Q35_ECAM 0xb0000000ull
+
+enum bench_case {
+    CASE_CFG_CF8,
+    CASE_CFG_DIRECT,
+    CASE_MMIO_COMMON,
+    CASE_CFG_ECAM,
+    CASE_CFG_ECAM_BUS1,
+    CASE_N
+};
+static const char *const case_names[CASE_N] = {"cfg_cf8", "cfg_direct", "mmio_common", "cfg_ecam",
+                                               "cfg_ecam_bus1"};
 
 struct bench {
     struct machine *m;
     struct api *api;
     struct vcpus *vs;
     struct guest *guest;
+    bool q35;
     uint64_t common_cfg[2]; /* guest-physical address of 00:03.0's and 00:04.0's common config */
     /* the run in progress */
     enum bench_case c;
@@ -104,6 +125,14 @@ static uint64_t batch(struct vcpu *v, const struct bench *b)
         for (unsigned i = 0; i < BATCH; i++)
             acc += vcpu_read(v, b->common_cfg[vcpu_index(v) & 1] + 0x12, 2);
         break;
+    case CASE_CFG_ECAM: /* 00:03.0: bus 0, devfn 0x18 */
+        for (unsigned i = 0; i < BATCH; i++)
+            acc += vcpu_read(v, Q35_ECAM + (0x18u << 12) + ((i & 15u) << 2), 4);
+        break;
+    case CASE_CFG_ECAM_BUS1: /* 01:00.0 */
+        for (unsigned i = 0; i < BATCH; i++)
+            acc += vcpu_read(v, Q35_ECAM + (1u << 20) + ((i & 15u) << 2), 4);
+        break;
     default:
         break;
     }
@@ -142,6 +171,23 @@ struct churn {
     double rate;
 };
 
+/* Remove what the churn put in `slot`: pc's root bus slot, or q35's port cp<slot> (its device
+ * 0). Under the control lock. */
+static void churn_eject(struct bench *b, unsigned slot)
+{
+    char name[16];
+    struct pci_bus *bus;
+
+    if (!b->q35) {
+        machine_eject_slot(b->m, machine_root_bus(b->m), slot);
+        return;
+    }
+    snprintf(name, sizeof(name), "cp%u", slot);
+    bus = machine_find_bus(b->m, name);
+    if (bus)
+        machine_eject_slot(b->m, bus, 0);
+}
+
 static void *churn_main(void *arg)
 {
     struct churn *c = arg;
@@ -156,12 +202,16 @@ static void *churn_main(void *arg)
 
         machine_lock(b->m);
         if (op % 2 == 0) {
-            snprintf(spec, sizeof(spec), "%s,id=churn%u,addr=0x%x",
-                     (op / 2) % 2 ? "e1000" : "virtio-net-pci", slot, slot);
+            if (b->q35)
+                snprintf(spec, sizeof(spec), "%s,id=churn%u,bus=cp%u",
+                         (op / 2) % 2 ? "e1000" : "virtio-net-pci", slot, slot);
+            else
+                snprintf(spec, sizeof(spec), "%s,id=churn%u,addr=0x%x",
+                         (op / 2) % 2 ? "e1000" : "virtio-net-pci", slot, slot);
             if (api_device_add_spec(b->api, spec, true, &err) < 0)
                 fprintf(stderr, "churn: %s\n", err.desc);
         } else {
-            machine_eject_slot(b->m, machine_root_bus(b->m), slot);
+            churn_eject(b, slot);
         }
         machine_unlock(b->m);
         __atomic_fetch_add(&b->churn_done, 1, __ATOMIC_RELAXED);
@@ -177,7 +227,7 @@ static void *churn_main(void *arg)
     /* Leave the churn slots empty for the next case. */
     machine_lock(b->m);
     for (unsigned s = 0; s < CHURN_SLOTS; s++)
-        machine_eject_slot(b->m, machine_root_bus(b->m), CHURN_SLOT0 + s);
+        churn_eject(b, CHURN_SLOT0 + s);
     machine_unlock(b->m);
     return NULL;
 }
@@ -295,6 +345,60 @@ static int run_case(struct bench *b, enum bench_case c, unsigned threads, double
     return 0;
 }
 
+/* Firmware's part on q35, done directly under the device locks: the MMCONFIG window on, bus
+ * numbers 1 for the port at 00:04.0. */
+static void q35_firmware(struct bench *b)
+{
+    struct pci_bus *root = machine_root_bus(b->m);
+    struct pci_device *mch = root->devices[0], *rp = root->devices[0x20];
+
+    pthread_mutex_lock(&mch->lock);
+    pci_dev_config_write(mch, 0x60, (uint32_t)Q35_ECAM | 1, 4);
+    pthread_mutex_unlock(&mch->lock);
+    pthread_mutex_lock(&rp->lock);
+    pci_dev_config_write(rp, PCI_PRIMARY_BUS, 1u << 8 | 1u << 16, 4);
+    pthread_mutex_unlock(&rp->lock);
+}
+
+static int setup_q35(struct bench *b)
+{
+    struct error err = {0};
+    char spec[96];
+
+    if (machine_new("q35", &b->m, &err) < 0 ||
+        api_new(b->m, &(struct api_options){.guest_running = true}, &b->api) < 0 ||
+        vcpus_new(b->m, NULL, &(struct vcpus_config){.n = 2}, &b->vs) < 0) {
+        fprintf(stderr, "bench-access: cannot build the machine: %s\n", err.desc);
+        return -1;
+    }
+    machine_lock(b->m);
+    for (unsigned i = 0; i < 3 + CHURN_SLOTS; i++) {
+        if (i == 0)
+            snprintf(spec, sizeof(spec), "virtio-net-pci,id=net0,addr=0x3");
+        else if (i == 1)
+            snprintf(spec, sizeof(spec), "pcie-root-port,id=rp1,chassis=1,slot=1,addr=0x4");
+        else if (i == 2)
+            snprintf(spec, sizeof(spec), "virtio-net-pci,id=net1,bus=rp1");
+        else
+            snprintf(spec, sizeof(spec), "pcie-root-port,id=cp%u,chassis=2,slot=%u,addr=0x%x",
+                     CHURN_SLOT0 + i - 3, i, CHURN_SLOT0 + i - 3);
+        if (api_device_add_spec(b->api, spec, false, &err) < 0) {
+            machine_unlock(b->m);
+            fprintf(stderr, "bench-access: %s\n", err.desc);
+            return -1;
+        }
+    }
+    machine_unlock(b->m);
+    api_start(b->api);
+    if (vcpus_start(b->vs) < 0)
+        return -1;
+    q35_firmware(b);
+    machine_lock(b->m);
+    vcpus_rebuild(b->vs);
+    machine_unlock(b->m);
+    return 0;
+}
+
 static int setup(struct bench *b)
 {
     struct error err = {0};
@@ -349,13 +453,10 @@ static int setup(struct bench *b)
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"seconds", required_argument, NULL, 's'},
-        {"churn", required_argument, NULL, 'c'},
-        {"case", required_argument, NULL, 'k'},
-        {"threads", required_argument, NULL, 't'},
-        {"repeat", required_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
+        {"seconds", required_argument, NULL, 's'}, {"churn", required_argument, NULL, 'c'},
+        {"case", required_argument, NULL, 'k'},    {"threads", required_argument, NULL, 't'},
+        {"repeat", required_argument, NULL, 'r'},  {"machine", required_argument, NULL, 'm'},
+        {"help", no_argument, NULL, 'h'},          {0},
     };
     struct bench b = {.seconds = 1.0};
     double churn = 1000;
@@ -380,9 +481,16 @@ int main(int argc, char **argv)
         case 'r':
             repeat = (unsigned)atoi(optarg);
             break;
+        case 'm':
+            if (strcmp(optarg, "pc") && strcmp(optarg, "q35")) {
+                fprintf(stderr, "bench-access: --machine pc or q35\n");
+                return 2;
+            }
+            b.q35 = !strcmp(optarg, "q35");
+            break;
         default:
             fprintf(stderr, "usage: bench-access [--seconds S] [--churn OPS] [--case NAME] "
-                            "[--threads N] [--repeat R]\n");
+                            "[--threads N] [--repeat R] [--machine pc|q35]\n");
             return opt == 'h' ? 0 : 2;
         }
     }
@@ -393,10 +501,13 @@ int main(int argc, char **argv)
     }
     pthread_mutex_init(&b.lock, NULL);
     pthread_cond_init(&b.cond, NULL);
-    if (setup(&b) < 0)
+    if ((b.q35 ? setup_q35(&b) : setup(&b)) < 0)
         return 1;
     for (int c = 0; c < CASE_N; c++) {
         if (only && strcmp(only, case_names[c]) != 0)
+            continue;
+        /* pc has no ECAM; q35 has no firmware here to map the virtio BARs. */
+        if (b.q35 ? c == CASE_MMIO_COMMON : c >= CASE_CFG_ECAM)
             continue;
         for (unsigned threads = 1; threads <= 2; threads++) {
             if (only_threads && threads != only_threads)
@@ -407,7 +518,8 @@ int main(int argc, char **argv)
         }
     }
     vcpus_free(b.vs);
-    guest_free(b.guest);
+    if (b.guest)
+        guest_free(b.guest);
     api_free(b.api);
     machine_free(b.m);
     return 0;

@@ -298,3 +298,111 @@ class Pcid:
         shutil.rmtree(self.dir, ignore_errors=True)
         if report and not exc[0]:
             raise AssertionError('pcid reported a defect:\n' + report)
+
+
+class Guest:
+    """The access socket (QEMU's qtest text protocol) as a guest driver uses it: port and memory
+    accesses, configuration cycles through 0xCF8/0xCFC or ECAM. Lines are pipelined: batch()
+    sends many and collects their replies in order; IRQ lines are kept in self.irqs."""
+
+    ECAM = 0xb0000000
+
+    def __init__(self, path, timeout=30):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.settimeout(timeout * TIME_FACTOR)
+        self.sock.connect(path)
+        self.buf = b''
+        self.irqs = []
+
+    def _line(self):
+        while b'\n' not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError('access socket closed')
+            self.buf += chunk
+        line, self.buf = self.buf.split(b'\n', 1)
+        return line.decode()
+
+    def batch(self, lines):
+        self.sock.sendall(''.join(l + '\n' for l in lines).encode())
+        out = []
+        while len(out) < len(lines):
+            line = self._line()
+            if line.startswith('IRQ'):
+                self.irqs.append(line)
+            else:
+                out.append(line)
+        return out
+
+    def cmd(self, line):
+        reply = self.batch([line])[0]
+        if not reply.startswith('OK'):
+            raise RuntimeError('%s -> %s' % (line, reply))
+        return reply
+
+    @staticmethod
+    def value(reply):
+        return int(reply.split()[1], 16)
+
+    def read(self, addr, size):
+        return self.value(self.cmd('read%s 0x%x' % ({1: 'b', 2: 'w', 4: 'l', 8: 'q'}[size], addr)))
+
+    def write(self, addr, value, size):
+        self.cmd('write%s 0x%x 0x%x' % ({1: 'b', 2: 'w', 4: 'l', 8: 'q'}[size], addr, value))
+
+    def enable_ecam(self):
+        self.batch(['outl 0xcf8 0x80000060', 'outl 0xcfc 0x%x' % (self.ECAM | 1)])
+
+    def ecam(self, bus, devfn, off):
+        return self.ECAM + (bus << 20 | devfn << 12 | off)
+
+    @staticmethod
+    def cf8(bus, devfn, off):
+        return 0x80000000 | bus << 16 | devfn << 8 | (off & 0xfc)
+
+    def cfg_lines_read(self, bus, devfn, off, size, ecam):
+        if ecam:
+            return ['read%s 0x%x' % ({1: 'b', 2: 'w', 4: 'l'}[size], self.ecam(bus, devfn, off))]
+        return ['outl 0xcf8 0x%x' % self.cf8(bus, devfn, off),
+                'in%s 0x%x' % ({1: 'b', 2: 'w', 4: 'l'}[size], 0xcfc + (off & 3))]
+
+    def cfg_lines_write(self, bus, devfn, off, val, size, ecam):
+        if ecam:
+            return ['write%s 0x%x 0x%x' % ({1: 'b', 2: 'w', 4: 'l'}[size],
+                                           self.ecam(bus, devfn, off), val)]
+        return ['outl 0xcf8 0x%x' % self.cf8(bus, devfn, off),
+                'out%s 0x%x 0x%x' % ({1: 'b', 2: 'w', 4: 'l'}[size], 0xcfc + (off & 3), val)]
+
+    def cfg_write(self, bus, devfn, off, val, size, ecam=True):
+        self.batch(self.cfg_lines_write(bus, devfn, off, val, size, ecam))
+
+    def dump(self, bus, devfn, size, ecam):
+        """Config space with dword reads, as the QEMU recordings were taken."""
+        lines = []
+        for off in range(0, size, 4):
+            lines += self.cfg_lines_read(bus, devfn, off, 4, ecam)
+        replies = [r for r in self.batch(lines) if len(r.split()) > 1]
+        out = bytearray()
+        for r in replies:
+            out += self.value(r).to_bytes(8, 'little')[:4]
+        return bytes(out)
+
+    def probe(self, bus, devfn, size, ecam):
+        """The byte-wise write probe of tests/tools/gen_pcie_reference.py: for each byte read,
+        write 0xff, read, write 0x00, read, write the original back. Returns (orig, after_ff,
+        after_00) per byte. Each byte's steps depend on its original value, so the byte is read
+        first, then the rest of its steps go out in one batch."""
+        raw = []
+        for off in range(size):
+            rd = self.cfg_lines_read(bus, devfn, off, 1, ecam)
+            orig = self.value(self.batch(rd)[-1])
+            lines = (self.cfg_lines_write(bus, devfn, off, 0xff, 1, ecam) + rd +
+                     self.cfg_lines_write(bus, devfn, off, 0x00, 1, ecam) + rd +
+                     self.cfg_lines_write(bus, devfn, off, orig, 1, ecam))
+            replies = self.batch(lines)
+            vals = [self.value(r) for r in replies if len(r.split()) > 1]
+            raw.append((orig, vals[0], vals[1]))
+        return raw
+
+    def close(self):
+        self.sock.close()

@@ -71,7 +71,7 @@ class AccessSocket:
 def pcid_args(qemu_args):
     out = []
     for i, a in enumerate(qemu_args):
-        if a in ('-device', '-blockdev'):
+        if a in ('-device', '-blockdev', '-global'):
             out += ['-' + a, qemu_args[i + 1]]
     return out
 

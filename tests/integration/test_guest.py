@@ -5,8 +5,9 @@
 device_del completes with DEVICE_DELETED.
 
 Booted references: tests/data/reference/booted/ (from ../shared) and tests/data/qemu/booted/
-(made by tests/tools/gen_booted_reference.py). Each is compared on `info pci`, `query-pci` and
-the firmware's `PCI: map device` lines against SeaBIOS's own log.
+(made by tests/tools/gen_booted_reference.py: pc and q35, root ports, bridges behind bridges,
+windows large enough for 64-bit placement). Each is compared on `info pci`, `query-pci`, the
+firmware's `PCI: map device` lines and its whole PCI setup log against SeaBIOS's own.
 """
 
 import json
@@ -62,8 +63,21 @@ def map_lines(text):
     return [ln for ln in text.splitlines() if ln.startswith('PCI: map device')]
 
 
+def pci_setup_lines(text):
+    """SeaBIOS's PCI setup, as its log shows it: from the bus init to 'No VGA devices found'
+    (what pciinit.c prints at debug level 1, and the PIIX/ICH9 and pmtimer lines within)."""
+    lines = text.splitlines()
+    start = lines.index('=== PCI bus & bridge init ===')
+    end = lines.index('PCI: No VGA devices found', start)
+    return lines[start:end + 1]
+
+
 def pcid_args(spec, log):
     args = ['--firmware-log', log]
+    if 'machine' in spec:
+        args += ['--machine', spec['machine']]
+    for g in spec.get('globals', []):
+        args += ['--global', g]
     for b in spec.get('blockdevs', []):
         args += ['--blockdev', b]
     for d in spec['devices']:
@@ -74,8 +88,8 @@ def pcid_args(spec, log):
 def bar_ranges(query_pci):
     """(kind, start, end, who) for every mapped BAR in a query-pci reply."""
     out = []
-    for bus in query_pci:
-        for d in bus['devices']:
+    for d in all_devices(query_pci):
+        if True:
             for r in d.get('regions', []):
                 if r['address'] in (-1, 0xffffffffffffffff):
                     continue
@@ -103,9 +117,12 @@ class Booted(unittest.TestCase):
                                          read_json(base + '.query-pci.json'))
                         if os.path.exists(base + '.seabios.log'):
                             ref = read(base + '.seabios.log')
-                            # The firmware's log up to its first reboot.
-                            self.assertEqual(map_lines(read(log)),
-                                             map_lines(ref.split('SeaBIOS (version', 2)[1]))
+                            # The firmware's log up to its first reboot: the BAR placements,
+                            # then the whole PCI setup line by line (bus numbers, bridge
+                            # windows, quirks).
+                            first = ref.split('SeaBIOS (version', 2)[1]
+                            self.assertEqual(map_lines(read(log)), map_lines(first))
+                            self.assertEqual(pci_setup_lines(read(log)), pci_setup_lines(first))
                         if 'steps' in spec:
                             self.run_steps_and_reset(q, spec, base)
                 finally:
@@ -154,11 +171,23 @@ def wait_deleted(q, dev_id, timeout=5.0):
     raise AssertionError('no DEVICE_DELETED for %s within %.1f s' % (dev_id, timeout))
 
 
+def all_devices(query_pci):
+    """Every function of a query-pci reply, behind bridges too, in QEMU's order."""
+    out = []
+
+    def walk(devices):
+        for d in devices:
+            out.append(d)
+            walk(d.get('pci_bridge', {}).get('devices', []))
+    for bus in query_pci:
+        walk(bus['devices'])
+    return out
+
+
 def find_dev(q, dev_id):
-    for bus in q.cmd('query-pci'):
-        for d in bus['devices']:
-            if d.get('qdev_id') == dev_id:
-                return d
+    for d in all_devices(q.cmd('query-pci')):
+        if d.get('qdev_id') == dev_id:
+            return d
     return None
 
 

@@ -140,7 +140,7 @@ class Pcictl(unittest.TestCase):
     def test_machine(self):
         out = self.run_ok('machine').splitlines()
         m = self.q.cmd('query-pci-machine')
-        self.assertEqual(out[0], 'machine pc (pcid 0.1.0), generation %d, 4 functions'
+        self.assertEqual(out[0], 'machine pcid-pc-1.1 (pcid 0.1.0), generation %d, 4 functions'
                          % m['generation'])
         self.assertEqual(out[1].split(), ['BUS', 'NUMBER', 'EXPRESS', 'HOTPLUG', 'PARENT',
                                           'SLOTS', 'FUNCTIONS'])

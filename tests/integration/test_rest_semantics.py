@@ -181,7 +181,7 @@ class Semantics(unittest.TestCase):
     def test_machine(self):
         status, m, _ = self.d.rest('GET', '/v1/machine')
         self.assertEqual(status, 200)
-        self.assertEqual((m['type'], m['version']), ('pc', '0.1.0'))
+        self.assertEqual((m['type'], m['alias'], m['version']), ('pcid-pc-1.1', 'pc', '0.1.0'))
         self.assertEqual(m['buses'], [{'name': 'pci.0', 'number': 0, 'express': False,
                                        'hotpluggable': True, 'parent': None, 'slots': 32,
                                        'functions': 4}])

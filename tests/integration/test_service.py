@@ -288,9 +288,9 @@ class Notify(Tmp):
             ns.wait_for(lambda m: m == 'READY=1')
             # READY=1 comes after the sockets are open: connecting right now works.
             q = Qmp(qmp)
-            ns.wait_for(lambda m: m == 'STATUS=machine pc: 4 PCI functions (0 added)')
+            ns.wait_for(lambda m: m == 'STATUS=machine pcid-pc-1.1: 4 PCI functions (0 added)')
             q.cmd('device_add', driver='e1000', id='n1', addr='5')
-            ns.wait_for(lambda m: m == 'STATUS=machine pc: 5 PCI functions (1 added)')
+            ns.wait_for(lambda m: m == 'STATUS=machine pcid-pc-1.1: 5 PCI functions (1 added)')
             q.cmd('device_del', id='n1')
             q.wait_events(1)
             ns.wait_for(lambda m: m.startswith('STATUS=') and m.endswith('(0 added)'))
@@ -324,7 +324,7 @@ class Notify(Tmp):
                   env={'NOTIFY_SOCKET': ns.path}) as d:
             ns.wait_for(lambda m: m == 'READY=1')
             statuses = [m for m in ns.texts() if m.startswith('STATUS=')]
-            self.assertEqual(statuses[0], 'STATUS=machine pc: 6 PCI functions (2 added)')
+            self.assertEqual(statuses[0], 'STATUS=machine pcid-pc-1.1: 6 PCI functions (2 added)')
             self.assertEqual(ns.texts()[0], 'READY=1')
             q = d.qmp()
             self.assertEqual(q.hmp('info pci'), before)

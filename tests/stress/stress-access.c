@@ -11,6 +11,13 @@
  * it finds and reads their MMIO, so the map changes and BAR handlers run while devices go. vCPU
  * 0 ejects whatever has a removal pending (0xAE04 -> 0xAE08).
  *
+ * --machine q35: the same over a q35 machine with root ports rp2-rp9 cold-plugged at slots
+ * 2-9. vCPU 0 enables the MMCONFIG window (MCH PCIEXBAR) and gives each root port its bus
+ * numbers again whenever a reset cleared them; every vCPU sweeps bus 0 and buses 2-9 through
+ * ECAM and directly; the churn adds and removes functions behind the ports (e1000,
+ * virtio-net-pci, pcie-pci-bridge — a bridge's own bus joins and leaves the tree while vCPUs
+ * route through it), removals completing at system_reset (ACPI hotplug, as QEMU 7.2).
+ *
  * Bounded: --seconds S (default 2) or --ops N churn operations, whichever ends first. Exit 0
  * when every read was consistent and work was done on both sides; 1 otherwise. Meant to run
  * under AddressSanitizer and ThreadSanitizer too (CI does; see .ci/run).
@@ -31,6 +38,10 @@
 #define CHURN_SLOT_FIRST 2
 #define CHURN_SLOT_LAST  31
 #define MMIO_BASE        0xe0000000ull /* where vCPU 1 puts churned BARs: slot * 1 MiB */
+#define Q35_PORT_FIRST   2             /* q35: root ports rpN at 00:N.0, secondary bus N */
+#define Q35_PORT_LAST    9
+#define Q35_ECAM         0xb0000000ull /* PCIEXBAR as firmware sets it */
+#define MCH_PCIEXBAR     0x60
 
 struct stress {
     struct machine *m;
@@ -39,6 +50,7 @@ struct stress {
     struct vcpus *vs;
     double seconds;
     unsigned long max_ops;
+    bool q35;
     int stop;          /* vCPUs: stop sweeping */
     unsigned sweepers; /* vCPUs still sweeping */
     pthread_mutex_t lock;
@@ -57,6 +69,8 @@ static const uint32_t valid_ids[] = {
     0x100e8086u,                                        /* e1000 */
     0x10001af4u,                                        /* virtio-net-pci (transitional) */
     0x10411af4u,                                        /* virtio-net-pci-non-transitional */
+    0x29c08086u, 0x29188086u, 0x29228086u, 0x29308086u, /* q35 built-ins */
+    0x000c1b36u, 0x000e1b36u,                           /* pcie-root-port, pcie-pci-bridge */
 };
 
 static bool id_valid(uint32_t id)
@@ -99,12 +113,45 @@ static void program_and_read(struct stress *s, struct vcpu *v, unsigned devfn)
     __atomic_fetch_add(&s->mmio_reads, 2, __ATOMIC_RELAXED);
 }
 
+/* q35, vCPU 0: what firmware does, again after every reset: MMCONFIG on, port bus numbers. */
+static void q35_firmware(struct vcpu *v)
+{
+    if (vcpu_cfg_read(v, 0, 0, MCH_PCIEXBAR, 4) != (uint32_t)Q35_ECAM + 1)
+        vcpu_cfg_write(v, 0, 0, MCH_PCIEXBAR, (uint32_t)Q35_ECAM + 1, 4);
+    for (unsigned slot = Q35_PORT_FIRST; slot <= Q35_PORT_LAST; slot++)
+        if (vcpu_cfg_read(v, 0, (uint8_t)(slot << 3), PCI_SECONDARY_BUS, 1) != slot)
+            vcpu_cfg_write(v, 0, (uint8_t)(slot << 3), PCI_PRIMARY_BUS, slot << 8 | slot << 16, 4);
+}
+
+/* q35: the buses behind the ports, through ECAM (a window that is off reads all-ones) and the
+ * direct path. */
+static void q35_sweep_ports(struct stress *s, struct vcpu *v)
+{
+    for (unsigned bus = Q35_PORT_FIRST; bus <= Q35_PORT_LAST; bus++) {
+        for (unsigned devfn = 0; devfn < 256; devfn += 8) {
+            uint64_t a = Q35_ECAM + ((uint64_t)bus << 20) + ((uint64_t)devfn << 12);
+
+            uint32_t id = (uint32_t)vcpu_read(v, a, 4);
+
+            /* After a reset the window is off until vCPU 0 turns it on again: unassigned
+             * memory reads 0, as in QEMU. */
+            check(s, id ? id : 0xffffffffu, bus << 8 | devfn);
+            check(s, vcpu_cfg_read(v, (uint8_t)bus, (uint8_t)devfn, 0, 4), bus << 8 | devfn);
+        }
+    }
+}
+
 static void sweep(struct vcpu *v, void *arg)
 {
     struct stress *s = arg;
     unsigned idx = vcpu_index(v);
 
     while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
+        if (s->q35) {
+            if (idx == 0)
+                q35_firmware(v);
+            q35_sweep_ports(s, v);
+        }
         for (unsigned devfn = 0; devfn < 256; devfn++) {
             uint32_t id;
 
@@ -112,10 +159,10 @@ static void sweep(struct vcpu *v, void *arg)
             id = (uint32_t)vcpu_in(v, 0xcfc, 4);
             check(s, id, devfn);
             check(s, vcpu_cfg_read(v, 0, (uint8_t)devfn, 0, 4), devfn);
-            if (idx == 1 && id != 0xffffffffu && (devfn >> 3) >= CHURN_SLOT_FIRST)
+            if (!s->q35 && idx == 1 && id != 0xffffffffu && (devfn >> 3) >= CHURN_SLOT_FIRST)
                 program_and_read(s, v, devfn);
         }
-        if (idx == 0) {
+        if (idx == 0 && !s->q35) {
             uint32_t down;
 
             vcpu_out(v, 0xae10, 0, 4);
@@ -158,21 +205,32 @@ static void *churn_main(void *arg)
     unsigned seed = 12345;
     static const char *const drivers[] = {"e1000", "virtio-net-pci",
                                           "virtio-net-pci-non-transitional"};
+    static const char *const q35_drivers[] = {"e1000", "virtio-net-pci", "pcie-pci-bridge"};
+    unsigned first = s->q35 ? Q35_PORT_FIRST : CHURN_SLOT_FIRST;
+    unsigned last = s->q35 ? Q35_PORT_LAST : CHURN_SLOT_LAST;
+    /* q35 removals wait for a reset (ACPI): reset more often. */
+    unsigned reset_pct = s->q35 ? 3 : 1;
 
     while (now_ns() < end && s->ops < s->max_ops) {
-        unsigned slot = CHURN_SLOT_FIRST + rand_r(&seed) % (CHURN_SLOT_LAST - CHURN_SLOT_FIRST + 1);
+        unsigned slot = first + rand_r(&seed) % (last - first + 1);
         unsigned what = rand_r(&seed) % 100;
-        char id[16], addr[8];
+        char id[16], addr[8], bus[16];
+        json_t *args;
 
         snprintf(id, sizeof(id), "d%u", slot);
         snprintf(addr, sizeof(addr), "0x%x", slot);
-        if (what < 1) {
+        snprintf(bus, sizeof(bus), "rp%u", slot);
+        if (what < reset_pct) {
             if (execute(s, "system_reset", json_object()) == 0)
                 s->resets++;
         } else if (what < 55) {
-            if (execute(s, "device_add",
-                        json_pack("{s:s,s:s,s:s}", "driver", drivers[rand_r(&seed) % 3], "id", id,
-                                  "addr", addr)) == 0)
+            if (s->q35)
+                args = json_pack("{s:s,s:s,s:s}", "driver", q35_drivers[rand_r(&seed) % 3], "id",
+                                 id, "bus", bus);
+            else
+                args = json_pack("{s:s,s:s,s:s}", "driver", drivers[rand_r(&seed) % 3], "id", id,
+                                 "addr", addr);
+            if (execute(s, "device_add", args) == 0)
                 s->adds++;
             else
                 s->rejected++; /* slot busy or id in use: a clean error, nothing changed */
@@ -193,11 +251,31 @@ static void *churn_main(void *arg)
     return NULL;
 }
 
+/* q35: the cold-plugged root ports the churn works behind. */
+static int add_ports(struct stress *s)
+{
+    struct error err = {0};
+    char spec[96];
+    int r = 0;
+
+    machine_lock(s->m);
+    for (unsigned slot = Q35_PORT_FIRST; slot <= Q35_PORT_LAST && r == 0; slot++) {
+        snprintf(spec, sizeof(spec), "pcie-root-port,id=rp%u,chassis=1,slot=%u,addr=0x%x", slot,
+                 slot, slot);
+        r = api_device_add_spec(s->api, spec, false, &err);
+    }
+    machine_unlock(s->m);
+    if (r < 0)
+        fprintf(stderr, "stress-access: %s\n", err.desc);
+    return r;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"seconds", required_argument, NULL, 's'},
         {"ops", required_argument, NULL, 'o'},
+        {"machine", required_argument, NULL, 'm'},
         {0},
     };
     struct stress s = {.seconds = 2.0, .max_ops = 1000000};
@@ -210,16 +288,18 @@ int main(int argc, char **argv)
             s.seconds = atof(optarg);
         else if (opt == 'o')
             s.max_ops = strtoul(optarg, NULL, 10);
+        else if (opt == 'm' && (!strcmp(optarg, "pc") || !strcmp(optarg, "q35")))
+            s.q35 = !strcmp(optarg, "q35");
         else {
-            fprintf(stderr, "usage: stress-access [--seconds S] [--ops N]\n");
+            fprintf(stderr, "usage: stress-access [--seconds S] [--ops N] [--machine pc|q35]\n");
             return 2;
         }
     }
     pthread_mutex_init(&s.lock, NULL);
     pthread_cond_init(&s.cond, NULL);
-    if (machine_new("pc", &s.m, &err) < 0 ||
+    if (machine_new(s.q35 ? "q35" : "pc", &s.m, &err) < 0 ||
         api_new(s.m, &(struct api_options){.guest_running = true}, &s.api) < 0 ||
-        control_new(s.api, &s.ctl) < 0 ||
+        (s.q35 && add_ports(&s) < 0) || control_new(s.api, &s.ctl) < 0 ||
         vcpus_new(s.m, s.ctl, &(struct vcpus_config){.n = 2}, &s.vs) < 0) {
         fprintf(stderr, "stress-access: cannot build the machine\n");
         return 1;
@@ -242,7 +322,9 @@ int main(int argc, char **argv)
     api_free(s.api);
     machine_free(s.m);
 
-    ok = s.bad == 0 && s.reads > 0 && s.adds > 0 && s.dels > 0 && s.ejects > 0;
+    /* pc removals complete through the guest's eject; q35's (ACPI) at reset. */
+    ok = s.bad == 0 && s.reads > 0 && s.adds > 0 && s.dels > 0 &&
+         (s.q35 ? s.resets > 0 : s.ejects > 0);
     printf("{\"ok\": %s, \"seconds\": %.1f, \"churn_ops\": %lu, \"adds\": %lu, \"dels\": %lu, "
            "\"resets\": %lu, \"rejected\": %lu, \"ejects\": %llu, \"sweeps\": %llu, "
            "\"config_reads\": %llu, \"bad_reads\": %llu, \"mmio_accesses\": %llu, "
@@ -252,7 +334,7 @@ int main(int argc, char **argv)
            (unsigned long long)s.bad, (unsigned long long)s.mmio_reads,
            (unsigned long long)st.slow_path, (unsigned long long)st.topology_rebuilds);
     if (s.bad)
-        fprintf(stderr, "stress-access: devfn %02x.%u read 0x%08x\n", s.bad_devfn >> 3,
-                s.bad_devfn & 7, s.bad_value);
+        fprintf(stderr, "stress-access: %02x:%02x.%u read 0x%08x\n", s.bad_devfn >> 8,
+                (s.bad_devfn >> 3) & 0x1f, s.bad_devfn & 7, s.bad_value);
     return ok ? 0 : 1;
 }

@@ -306,7 +306,7 @@ class Systemd(unittest.TestCase):
         self.assertIn('QMP', q.greeting)
         wait(lambda: self.active() == 'active', 20, 'READY=1')
         s = self.sys.show('pcid.service', 'MainPID', 'NRestarts', 'StatusText', 'Type')
-        self.assertEqual(s['StatusText'], 'machine pc: 4 PCI functions (0 added)')
+        self.assertEqual(s['StatusText'], 'machine pcid-pc-1.1: 4 PCI functions (0 added)')
         self.assertEqual(s['NRestarts'], '0')
         with open(self.sys.path('/proc/%s/status' % s['MainPID'])) as f:
             uids = [l.split()[1:] for l in f if l.startswith('Uid:')][0]
@@ -319,7 +319,7 @@ class Systemd(unittest.TestCase):
         q.cmd('device_add', driver='e1000', id='nic1', addr='5')
         q.cmd('device_add', driver='virtio-net-pci', id='net0', addr='3')
         wait(lambda: self.sys.show('pcid.service', 'StatusText')['StatusText'] ==
-             'machine pc: 6 PCI functions (2 added)', 10, 'STATUS= after device_add')
+             'machine pcid-pc-1.1: 6 PCI functions (2 added)', 10, 'STATUS= after device_add')
         conn = UnixHTTPConnection(self.sys.path('/run/pcid/rest.sock'))
         conn.request('GET', '/v1/devices/nic1')
         r = conn.getresponse()
@@ -393,7 +393,7 @@ class Systemd(unittest.TestCase):
         # Active means READY=1 came: by then the machine is restored.
         self.wait_restarted(pid, 1, 20)
         self.assertEqual(self.sys.show('pcid.service', 'StatusText')['StatusText'],
-                         'machine pc: 6 PCI functions (2 added)')
+                         'machine pcid-pc-1.1: 6 PCI functions (2 added)')
         q = self.qmp()  # the same socket serves the new process
         self.assertEqual(q.cmd('query-status')['status'], 'running')
         self.assertEqual(self.addresses(q), where)

@@ -10,7 +10,7 @@ debug port captured (isa-debugcon at 0x402), until SeaBIOS has finished PCI setu
 never configures) and reset, and is recorded again after the firmware ran once more.
 
 Output, in tests/data/qemu/booted/ (see the README there):
-    NAME.args.json        the pcid/QEMU arguments: blockdevs, devices, steps
+    NAME.args.json        the pcid/QEMU arguments: machine, globals, blockdevs, devices, steps
     NAME.info-pci.txt     `info pci` after boot (CRLF turned into LF)
     NAME.query-pci.json   `query-pci` after boot
     NAME.seabios.log      SeaBIOS's debug output
@@ -91,6 +91,113 @@ def variants():
             {'execute': 'device_del', 'arguments': {'id': 'e0'}},
         ],
     }
+    # pc with bridges: a pci-bridge with devices and a nested bridge behind it, an empty one
+    # (SHPC: SeaBIOS reserves I/O and both memory kinds for hot-plug), one without SHPC.
+    v['pc-bridges'] = {
+        'blockdevs': [blk(0)],
+        'devices': [
+            'virtio-net-pci,id=n0,addr=0x3',
+            'pci-bridge,id=b1,chassis_nr=1,addr=0x5',
+            'virtio-net-pci,id=n1,bus=b1,addr=0x1',
+            'e1000,id=e1,bus=b1,addr=0x2',
+            'pci-bridge,id=b2,bus=b1,chassis_nr=2,addr=0x4',
+            'virtio-blk-pci,id=d2,bus=b2,drive=null0,addr=0x3',
+            'pci-bridge,id=b3,chassis_nr=3,addr=0x6',
+            'pci-bridge,id=b4,chassis_nr=4,shpc=off,addr=0x7',
+            'e1000,id=e0,addr=0x9',
+        ],
+    }
+    # q35 as QEMU builds it: MCH, LPC, AHCI, SMBus.
+    v['q35-bare'] = {'machine': 'q35', 'devices': []}
+    # Root ports: with a modern-only virtio device (no I/O window), with an e1000 (I/O),
+    # empty, with QEMU's resource-reserve properties, with hotplug=off, two functions of one
+    # slot; a transitional virtio device on pcie.0 itself.
+    v['q35-rootports'] = {
+        'machine': 'q35',
+        'blockdevs': [blk(0)],
+        'devices': [
+            'pcie-root-port,id=rp1,bus=pcie.0,chassis=1,slot=1,addr=04.0',
+            'virtio-net-pci,id=n1,bus=rp1',
+            'pcie-root-port,id=rp2,bus=pcie.0,chassis=1,slot=2,addr=05.0',
+            'e1000,id=e2,bus=rp2',
+            'pcie-root-port,id=rp3,bus=pcie.0,chassis=1,slot=3,addr=06.0',
+            'virtio-blk-pci,id=d0,drive=null0,addr=07.0',
+            'pcie-root-port,id=rp4,bus=pcie.0,chassis=1,slot=4,addr=08.0,'
+            'io-reserve=8K,mem-reserve=8M,pref32-reserve=16M,bus-reserve=3',
+            'pcie-root-port,id=rp5,bus=pcie.0,chassis=1,slot=5,addr=09.0,hotplug=off',
+            'virtio-net-pci,id=n5,bus=rp5',
+            'pcie-root-port,id=rp6,bus=pcie.0,chassis=1,slot=6,addr=0a.0,multifunction=on',
+            'pcie-root-port,id=rp7,bus=pcie.0,chassis=1,slot=7,addr=0a.1',
+            'e1000,id=e7,bus=rp7',
+            'virtio-net-pci,id=n0,addr=0x2',
+        ],
+    }
+    # A pci-bridge behind a pcie-pci-bridge, devices at each level, a bridge without SHPC.
+    v['q35-bridges'] = {
+        'machine': 'q35',
+        'blockdevs': [blk(0)],
+        'devices': [
+            'pcie-pci-bridge,id=pb1,bus=pcie.0,addr=0x10',
+            'e1000,id=e1,bus=pb1,addr=0x2',
+            'pci-bridge,id=b2,bus=pb1,chassis_nr=2,addr=0x3',
+            'virtio-net-pci,id=n2,bus=b2,addr=0x1',
+            'virtio-blk-pci,id=d2,bus=b2,drive=null0,addr=0x5',
+            'pci-bridge,id=b3,bus=pcie.0,chassis_nr=3,shpc=off,addr=0x11',
+            'e1000,id=e3,bus=b3,addr=0x1',
+            'pcie-root-port,id=rp1,bus=pcie.0,chassis=1,slot=1,addr=04.0',
+            'pcie-pci-bridge,id=pb4,bus=rp1',
+            'virtio-net-pci,id=n4,bus=pb4,addr=0x1',
+        ],
+    }
+    # Enough I/O windows (4 KiB each) that the classic 0xc000-0xffff area is too small, and a
+    # 64-bit prefetchable reservation too large for the 32-bit window: it goes above 4 GiB.
+    devs = []
+    for i in range(1, 6):
+        devs += ['pci-bridge,id=b%d,bus=pcie.0,chassis_nr=%d,addr=0x%x' % (i, i, 0x10 + i),
+                 'virtio-net-pci,id=n%d,bus=b%d,addr=0x1' % (i, i)]
+    devs += ['pcie-root-port,id=rp1,bus=pcie.0,chassis=1,slot=1,addr=04.0,pref64-reserve=2G',
+             'virtio-net-pci,id=m1,bus=rp1',
+             'pcie-root-port,id=rp2,bus=pcie.0,chassis=1,slot=2,addr=05.0,mem-reserve=256M',
+             'virtio-net-pci,id=m0,addr=0x3']
+    v['q35-windows'] = {'machine': 'q35', 'devices': devs}
+    # Native hot-plug on cold-plugged ports and bridges (QEMU's -global): the firmware's work
+    # is the same; hot-adds after boot are configured by the next one.
+    v['q35-native'] = {
+        'machine': 'q35',
+        'globals': ['ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off'],
+        'blockdevs': [blk(0)],
+        'devices': [
+            'pcie-root-port,id=rp1,bus=pcie.0,chassis=1,slot=1,addr=04.0',
+            'pcie-root-port,id=rp2,bus=pcie.0,chassis=1,slot=2,addr=05.0',
+            'e1000,id=e2,bus=rp2',
+            'pcie-pci-bridge,id=pb,bus=pcie.0,addr=0x10',
+            'virtio-blk-pci,id=d1,bus=pb,drive=null0,addr=0x1',
+        ],
+        'steps': [
+            {'execute': 'device_add',
+             'arguments': {'driver': 'virtio-net-pci', 'id': 'hn', 'bus': 'rp1'}},
+            {'execute': 'device_add',
+             'arguments': {'driver': 'e1000', 'id': 'he', 'bus': 'pb', 'addr': '0x2'}},
+        ],
+    }
+    # Hot-add behind a root port and a bridge after boot (SeaBIOS does not see them), reset:
+    # the firmware then configures everything.
+    v['q35-reset'] = {
+        'machine': 'q35',
+        'blockdevs': [blk(0)],
+        'devices': [
+            'pcie-root-port,id=rp1,bus=pcie.0,chassis=1,slot=1,addr=04.0',
+            'pcie-root-port,id=rp2,bus=pcie.0,chassis=1,slot=2,addr=05.0',
+            'pci-bridge,id=b1,bus=pcie.0,chassis_nr=3,addr=0x6',
+        ],
+        'steps': [
+            {'execute': 'device_add',
+             'arguments': {'driver': 'virtio-blk-pci', 'id': 'hb', 'drive': 'null0',
+                           'bus': 'rp2'}},
+            {'execute': 'device_add',
+             'arguments': {'driver': 'e1000', 'id': 'he', 'bus': 'b1', 'addr': '0x3'}},
+        ],
+    }
     return v
 
 
@@ -144,10 +251,12 @@ def record(name, spec, out):
     tmp = tempfile.mkdtemp(prefix='booted-')
     qmp_path = os.path.join(tmp, 'qmp.sock')
     log_path = os.path.join(tmp, 'seabios.log')
-    args = [QEMU, '-M', 'pc', '-accel', 'tcg', '-nodefaults', '-display', 'none',
+    args = [QEMU, '-M', spec.get('machine', 'pc'), '-accel', 'tcg', '-nodefaults', '-display', 'none',
             '-serial', 'none', '-qmp', 'unix:%s,server=on,wait=off' % qmp_path,
             '-chardev', 'file,id=seabios,path=%s' % log_path,
             '-device', 'isa-debugcon,iobase=0x402,chardev=seabios']
+    for g in spec.get('globals', []):
+        args += ['-global', g]
     for b in spec.get('blockdevs', []):
         args += ['-blockdev', b]
     for d in spec['devices']:

@@ -2,8 +2,10 @@
 """Regenerate tests/data/qemu/ from the real qemu-system-x86_64 (7.2).
 
 Usage:
-    python3 tests/tools/gen_qemu_reference.py [--out DIR] [--only config|qmp]
+    python3 tests/tools/gen_qemu_reference.py [--out DIR] [--only config|qmp|pcie]
                                               [--verify-only] [-j N]
+
+`--only pcie` runs gen_pcie_reference.py (q35, PCI Express, bridges) into DIR/pcie.
 
 Everything written is deterministic (event timestamps are normalised to
 {"seconds": 0, "microseconds": 0}); running it twice must give identical
@@ -1263,12 +1265,17 @@ def remove_stale(out, only):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     ap.add_argument('--out', default=DEFAULT_OUT)
-    ap.add_argument('--only', choices=('config', 'qmp'))
+    ap.add_argument('--only', choices=('config', 'qmp', 'pcie'))
     ap.add_argument('--verify-only', action='store_true')
     ap.add_argument('-j', '--jobs', type=int, default=max(2, min(8, os.cpu_count() or 2)))
     a = ap.parse_args()
     out = os.path.abspath(a.out)
     t0 = time.monotonic()
+    if a.only == 'pcie' or a.only is None and not a.verify_only:
+        import gen_pcie_reference
+        gen_pcie_reference.main(['--out', os.path.join(out, 'pcie'), '-j', str(min(a.jobs, 4))])
+        if a.only == 'pcie':
+            return 0
     if not a.verify_only:
         os.makedirs(os.path.join(out, 'config'), exist_ok=True)
         os.makedirs(os.path.join(out, 'qmp'), exist_ok=True)

@@ -65,6 +65,7 @@ struct ok_row {
     const char *qmp0, *rest1, *access0;
     const char *blockdevs[MAX_SPECS];
     const char *devices[MAX_SPECS];
+    const char *globals[MAX_SPECS];
     int log_level;
     enum limit_id limit;
     uint64_t limit_value; /* 0: `limit` not set */
@@ -92,6 +93,9 @@ static const struct ok_row ok_rows[] = {
      " \"rombar\": false}]}",
      .vcpus = -1, .eject_delay_ms = -1,
      .devices = {"driver=e1000,id=n1,addr=5,multifunction=on,rombar=off"}, .log_level = -1},
+    {"globals", "{\"globals\": [\"ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off\"]}",
+     .vcpus = -1, .eject_delay_ms = -1,
+     .globals = {"ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off"}, .log_level = -1},
     {"commas in values are doubled", "{\"devices\": [{\"driver\": \"e1000\", \"id\": \"a,b\"}]}",
      .vcpus = -1, .eject_delay_ms = -1, .devices = {"driver=e1000,id=a,,b"}, .log_level = -1},
     {"blockdev object and string",
@@ -160,6 +164,7 @@ static void test_ok(void **state)
     check_str(cfg->access.n ? cfg->access.v[0] : NULL, row->access0);
     check_specs(&cfg->blockdevs, row->blockdevs);
     check_specs(&cfg->devices, row->devices);
+    check_specs(&cfg->globals, row->globals);
     check_str(cfg->state_dir, row->state_dir);
     assert_int_equal(cfg->no_state, !row->no_state ? -1 : streq(row->no_state, "true"));
     assert_int_equal(cfg->rt.log_level, row->log_level);
@@ -221,6 +226,9 @@ static const struct bad_row bad_rows[] = {
      "'limits.rest-body-bytes' must be an integer from 4096 to 67108864"},
     {"log level unknown", "{\"log-level\": \"verbose\"}",
      "'log-level' must be err, warning, notice, info or debug, not 'verbose'"},
+    {"globals not a list", "{\"globals\": \"PIIX4_PM.x=on\"}",
+     "'globals' must be a list of at most 64 entries"},
+    {"global not a string", "{\"globals\": [1]}", "'globals[0]' must be a non-empty string"},
     {"devices not a list", "{\"devices\": {}}", "'devices' must be a list of at most 8192 entries"},
     {"device a number", "{\"devices\": [\"e1000\", 5]}",
      "'devices[1]' must be a string (\"driver,key=value\") or an object"},
@@ -487,6 +495,8 @@ static const struct diff_row diff_rows[] = {
      "vcpus, sockets.rest, devices"},
     {"device order matters", "{\"devices\": [\"a\", \"b\"]}", "{\"devices\": [\"b\", \"a\"]}",
      "devices"},
+    {"globals", "{}", "{\"globals\": [\"PIIX4_PM.acpi-pci-hotplug-with-bridge-support=off\"]}",
+     "globals"},
     {"state settings", "{\"state-dir\": \"/a\"}", "{\"no-state\": true}",
      "state-dir, no-state"},
 };

@@ -6,6 +6,7 @@
  * same devices, and every document the parser refuses, with the element it names.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "api/commands.h"
@@ -106,7 +107,7 @@ static void test_build_and_parse(void **state)
     assert_int_equal(description_parse(text, strlen(text), &p, &err), 0);
     free(text);
     unit_defer(f, desc_free, p);
-    assert_string_equal(p->type->name, "pc");
+    assert_string_equal(p->type->name, "pcid-pc-1.1");
     assert_int_equal(p->n, 5);
     assert_string_equal(p->devs[0].drv->name, "virtio-net-pci");
     assert_string_equal(p->devs[0].id, "n0");
@@ -149,7 +150,7 @@ struct bad_row {
 };
 
 #define HEAD "{\"format\": \"pcid-machine\", \"version\": 1, "
-#define PC   "\"machine\": {\"type\": \"pc\", \"version\": \"1.0\"}, "
+#define PC   "\"machine\": {\"type\": \"pc\", \"version\": \"1.1\"}, "
 #define DEV(x)                                                                                     \
     HEAD PC "\"devices\": [{\"driver\": \"e1000\", \"id\": \"x\", \"bus\": \"pci.0\", "            \
             "\"addr\": \"03.0\"" x "}]}"
@@ -176,7 +177,7 @@ static const struct bad_row bad_rows[] = {
      "\"devices\": []}", "unknown machine type 'q99'"},
     {"unknown machine version", HEAD "\"machine\": {\"type\": \"pc\", \"version\": \"9.9\"}, "
      "\"devices\": []}", "machine type 'pc' version '9.9' is not supported (this pcid has "
-     "version '1.0')"},
+     "version '1.1', '1.0')"},
     {"devices not an array", HEAD PC "\"devices\": {}}", "\"devices\" must be an array"},
     {"device not an object", HEAD PC "\"devices\": [1]}", "devices[0] is not an object"},
     {"unknown driver", HEAD PC "\"devices\": [{\"driver\": \"nosuch\", \"id\": \"x\", "
@@ -215,6 +216,38 @@ static void test_bad(void **state)
     assert_null(d);
     if (!strstr(err.desc, row->want))
         fail_msg("got \"%s\", want \"%s\"", err.desc, row->want);
+}
+
+/* A description keeps the machine type version it was written with: the alias it names
+ * resolves to the newest version, its version field picks the type. */
+struct version_row {
+    const char *name;
+    const char *type, *version, *want;
+};
+
+static const struct version_row version_rows[] = {
+    {"pc newest", "pc", "1.1", "pcid-pc-1.1"},
+    {"pc alias, old version", "pc", "1.0", "pcid-pc-1.0"},
+    {"full name", "pcid-pc-1.0", "1.0", "pcid-pc-1.0"},
+    {"full name, other version", "pcid-pc-1.1", "1.0", "pcid-pc-1.0"},
+    {"q35 alias, old version", "q35", "1.0", "pcid-q35-1.0"},
+    {"q35 newest", "pcid-q35-1.1", "1.1", "pcid-q35-1.1"},
+};
+
+static void test_versions(void **state)
+{
+    const struct version_row *row = *state;
+    struct description *d = NULL;
+    struct error err = {0};
+    char doc[256];
+
+    snprintf(doc, sizeof(doc),
+             HEAD "\"machine\": {\"type\": \"%s\", \"version\": \"%s\"}, \"devices\": []}",
+             row->type, row->version);
+    assert_int_equal(description_parse(doc, strlen(doc), &d, &err), 0);
+    assert_string_equal(d->type->name, row->want);
+    assert_string_equal(d->type->version, row->version);
+    description_free(d);
 }
 
 #define BHEAD "{\"format\": \"pcid-backends\", \"version\": 1, \"backends\": "
@@ -260,6 +293,7 @@ int main(void)
     UNIT_ROWS_FIX(&s, one, test_build_and_parse);
     UNIT_ROWS_FIX(&s, one, test_backends);
     UNIT_ROWS(&s, bad_rows, test_bad);
+    UNIT_ROWS(&s, version_rows, test_versions);
     UNIT_ROWS(&s, bad_backend_rows, test_bad_backends);
     return unit_run(&s, "description");
 }

@@ -499,6 +499,177 @@ static void test_noops(void **state)
     assert_int_equal(d->irq_state[0], 0);
 }
 
+/* ---- behind a PCIe port: device 00.0 is every slot's function 0 ------------------------------ */
+
+struct port_row {
+    const char *name;
+    int present[3]; /* devfns plugged first (cold); -1 ends */
+    bool port;      /* the bus is a port's secondary bus */
+    int devfn;      /* requested */
+    bool hotplug;
+    enum pci_place_result expect;
+    int other;  /* devfn of p.other, -1 = NULL */
+    int fn0_of; /* pci_bus_function0(devfn): devfn of the answer, -1 = NULL */
+};
+
+/* clang-format off */
+static const struct port_row port_rows[] = {
+    {"port: hot-plug 01.0 while 00.0 exists", {DF(0, 0), -1}, true, DF(1, 0), true,
+     PCI_PLACE_FN0_PRESENT, DF(0, 0), DF(0, 0)},
+    {"plain bus: hot-plug 01.0 while 00.0 exists", {DF(0, 0), -1}, false, DF(1, 0), true,
+     PCI_PLACE_OK, -1, -1},
+    {"port: hot-plug 03.2 while 00.0 exists", {DF(0, 0), -1}, true, DF(3, 2), true,
+     PCI_PLACE_FN0_PRESENT, DF(0, 0), DF(0, 0)},
+    {"port: hot-plug 03.0 without 00.0", {DF(3, 1), -1}, true, DF(4, 0), true, PCI_PLACE_OK, -1,
+     -1},
+    {"port: cold-plug 03.0 next to 00.0", {DF(0, 0), -1}, true, DF(3, 0), false, PCI_PLACE_OK,
+     -1, DF(0, 0)},
+    {"port: hot-plug 00.0 last", {DF(2, 0), DF(3, 1), -1}, true, DF(0, 0), true, PCI_PLACE_OK,
+     -1, -1},
+    {"port: the multifunction rule stays per slot", {DF(0, 0), -1}, true, DF(0, 1), false,
+     PCI_PLACE_FN0_SINGLE, DF(0, 0), DF(0, 0)},
+    {"port: in use before function 0", {DF(0, 0), DF(2, 0), -1}, true, DF(2, 0), true,
+     PCI_PLACE_IN_USE, DF(2, 0), DF(0, 0)},
+};
+/* clang-format on */
+
+static void test_port(void **state)
+{
+    struct unit_fix *f = *state;
+    const struct port_row *r = f->row;
+    struct pci_bus *bus = bus_new(f, "rp1");
+    struct pci_place p = {.devfn = r->devfn, .hotplug = r->hotplug};
+    struct pci_device *fn0;
+
+    bus->port = r->port;
+    bus->express = r->port;
+    for (size_t i = 0; i < ARRAY_SIZE(r->present) && r->present[i] >= 0; i++)
+        plug(f, bus, r->present[i], false);
+    assert_int_equal(pci_bus_place(bus, &p), r->expect);
+    if (r->other < 0)
+        assert_null(p.other);
+    else
+        assert_ptr_equal(p.other, bus->devices[r->other]);
+    fn0 = pci_bus_function0(bus, (uint8_t)r->devfn);
+    if (r->fn0_of < 0)
+        assert_null(fn0);
+    else
+        assert_ptr_equal(fn0, bus->devices[r->fn0_of]);
+}
+
+/* ---- bus numbers: which bus a configuration cycle reaches (QEMU's pci_find_bus_nr) ----------- */
+
+/*
+ * The tree of every row: root bus 0 with bridge A at 02.0 and bridge C at 03.0 (C plugged
+ * after A, so C is the newest child); bridge B at 00.0 below A. Each bridge's Secondary and
+ * Subordinate Bus Numbers come from the row; Bridge Control SBR set on the bridges in `sbr`.
+ */
+enum { BR_A, BR_B, BR_C, BR_N };
+
+struct nr_row {
+    const char *name;
+    uint8_t sec[BR_N], sub[BR_N];
+    unsigned sbr;  /* bit per bridge */
+    unsigned from; /* 0 = root, else 1 + bridge whose secondary bus starts the search */
+    unsigned num;
+    int expect; /* -1 = NULL, 0 = root, else 1 + bridge whose secondary bus answers */
+};
+
+/* clang-format off */
+static const struct nr_row nr_rows[] = {
+    {"bus 0 is the root", {1, 2, 4}, {3, 2, 4}, 0, 0, 0, 0},
+    {"A's secondary", {1, 2, 4}, {3, 2, 4}, 0, 0, 1, 1 + BR_A},
+    {"B's secondary through A", {1, 2, 4}, {3, 2, 4}, 0, 0, 2, 1 + BR_B},
+    {"C's secondary", {1, 2, 4}, {3, 2, 4}, 0, 0, 4, 1 + BR_C},
+    {"inside A's range, no bus: nothing", {1, 2, 4}, {3, 2, 4}, 0, 0, 3, -1},
+    {"outside every range", {1, 2, 4}, {3, 2, 4}, 0, 0, 9, -1},
+    {"unprogrammed bridges: every secondary is bus 0 (the root answers)", {0, 0, 0}, {0, 0, 0},
+     0, 0, 0, 0},
+    {"unprogrammed bridges: nothing else reachable", {0, 0, 0}, {0, 0, 0}, 0, 0, 1, -1},
+    {"subordinate below secondary: the bridge forwards nothing past its own bus",
+     {1, 2, 4}, {0, 2, 4}, 0, 0, 2, -1},
+    {"subordinate below secondary: its own number still matches", {1, 2, 4}, {0, 2, 4}, 0, 0, 1,
+     1 + BR_A},
+    {"SBR on A hides B", {1, 2, 4}, {3, 2, 4}, 1u << BR_A, 0, 2, -1},
+    {"SBR on A: A's own number still matches", {1, 2, 4}, {3, 2, 4}, 1u << BR_A, 0, 1, 1 + BR_A},
+    {"overlapping ranges: the newest child is descended into", {1, 2, 1}, {3, 2, 3}, 0, 0, 2, -1},
+    {"same number twice: the newest child answers", {1, 2, 1}, {3, 2, 3}, 0, 0, 1, 1 + BR_C},
+    {"from A's bus: its own number", {1, 2, 4}, {3, 2, 4}, 0, 1 + BR_A, 1, 1 + BR_A},
+    {"from A's bus: down to B", {1, 2, 4}, {3, 2, 4}, 0, 1 + BR_A, 2, 1 + BR_B},
+    {"from A's bus: C is not below it", {1, 2, 4}, {3, 2, 4}, 0, 1 + BR_A, 4, -1},
+    {"from B's bus: the root is not below it", {1, 2, 4}, {3, 2, 4}, 0, 1 + BR_B, 0, -1},
+    {"bus 256 reaches nothing", {1, 2, 4}, {3, 2, 4}, 0, 0, 256, -1},
+};
+/* clang-format on */
+
+static void test_find_nr(void **state)
+{
+    struct unit_fix *f = *state;
+    const struct nr_row *r = f->row;
+    struct pci_bus *root = bus_new(f, "pci.0");
+    struct pci_device *br[BR_N];
+    struct pci_bus *sec[BR_N];
+    struct pci_bus *from, *want, *got;
+    static const unsigned slot[BR_N] = {2, 0, 3};
+
+    for (int i = 0; i < BR_N; i++) {
+        struct pci_bus *on = i == BR_B ? sec[BR_A] : root;
+
+        br[i] = plug_hdr(f, on, DF(slot[i], 0), PCI_HEADER_TYPE_BRIDGE, false);
+        sec[i] = bus_new(f, "sec");
+        sec[i]->parent = br[i];
+        pci_bus_add_child(on, sec[i]);
+        br[i]->config[PCI_SECONDARY_BUS] = r->sec[i];
+        br[i]->config[PCI_SUBORDINATE_BUS] = r->sub[i];
+        if (r->sbr & (1u << i))
+            le_store(br[i]->config + PCI_BRIDGE_CONTROL, PCI_BRIDGE_CTL_BUS_RESET, 2);
+    }
+    from = r->from ? sec[r->from - 1] : root;
+    want = r->expect < 0 ? NULL : r->expect == 0 ? root : sec[r->expect - 1];
+    got = pci_bus_find_nr(from, r->num);
+    assert_ptr_equal(got, want);
+    for (int i = BR_N - 1; i >= 0; i--)
+        pci_bus_remove_child(i == BR_B ? sec[BR_A] : root, sec[i]);
+    assert_null(root->children);
+    assert_null(sec[BR_A]->children);
+}
+
+/* pci_bridge_forwards(): Secondary <= num <= Subordinate, not while SBR is set. */
+struct fwd_row {
+    const char *name;
+    uint8_t sec, sub;
+    uint16_t ctl;
+    unsigned num;
+    bool expect;
+};
+
+/* clang-format off */
+static const struct fwd_row fwd_rows[] = {
+    {"secondary itself", 1, 3, 0, 1, true},
+    {"subordinate itself", 1, 3, 0, 3, true},
+    {"between", 1, 3, 0, 2, true},
+    {"below secondary", 1, 3, 0, 0, false},
+    {"above subordinate", 1, 3, 0, 4, false},
+    {"subordinate < secondary", 3, 1, 0, 2, false},
+    {"secondary bus reset", 1, 3, PCI_BRIDGE_CTL_BUS_RESET, 2, false},
+    {"other control bits do not matter", 1, 3, PCI_BRIDGE_CTL_VGA | PCI_BRIDGE_CTL_SERR, 2,
+     true},
+    {"bus 255", 0, 255, 0, 255, true},
+};
+/* clang-format on */
+
+static void test_forwards(void **state)
+{
+    struct unit_fix *f = *state;
+    const struct fwd_row *r = f->row;
+    struct pci_device *br = fake_new(f, PCI_HEADER_TYPE_BRIDGE, false);
+
+    br->config[PCI_SECONDARY_BUS] = r->sec;
+    br->config[PCI_SUBORDINATE_BUS] = r->sub;
+    le_store(br->config + PCI_BRIDGE_CONTROL, r->ctl, 2);
+    assert_int_equal(pci_bridge_forwards(br, r->num), r->expect);
+}
+
 int main(void)
 {
     struct unit_suite s = {0};
@@ -509,5 +680,8 @@ int main(void)
     UNIT_ROWS(&s, swizzle_rows, test_swizzle);
     UNIT_ROWS_FIX(&s, tree_rows, test_tree);
     UNIT_ROWS_FIX(&s, noops_rows, test_noops);
+    UNIT_ROWS_FIX(&s, port_rows, test_port);
+    UNIT_ROWS_FIX(&s, nr_rows, test_find_nr);
+    UNIT_ROWS_FIX(&s, fwd_rows, test_forwards);
     return unit_run(&s, "pci-bus");
 }

@@ -325,7 +325,8 @@ static void m_truncate(struct sbuf *b)
 
 static void m_machine(struct sbuf *b)
 {
-    /* The machine record's type string "pc" follows its u32 type, u32 length, u16 length. */
+    /* The machine record's type string "pcid-pc-1.1" follows its u32 type, u32 length, u16 length.
+     */
     memcpy(b->p + SNAPSHOT_HEADER_SIZE + 10, "px", 2);
     fix_crc(b);
 }
@@ -437,7 +438,7 @@ static const struct refusal_row refusal_rows[] = {
     {"checksum", devs_std, devs_std, m_flip, "corrupt: checksum mismatch", -EINVAL},
     {"truncated", devs_std, devs_std, m_truncate, "corrupt: the header says", -EINVAL},
     {"another machine type", devs_std, devs_std, m_machine,
-     "a snapshot of machine type px 1.0, this machine is pc 1.0", -EBUSY},
+     "a snapshot of machine type pxid-pc-1.1 1.1, this machine is pcid-pc-1.1 1.1", -EBUSY},
     {"device missing", devs_std, devs_no_e1000, NULL,
      "device 'e0' (e1000) at 00:04.0 is missing from this machine", -EBUSY},
     {"device at another address", devs_std, devs_e1000_moved, NULL,

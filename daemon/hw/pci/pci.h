@@ -70,6 +70,7 @@
 
 struct pci_bus;
 struct pci_device;
+struct pci_bridge;
 struct msix;
 struct sbuf;
 struct error;
@@ -138,6 +139,18 @@ struct pci_device {
     struct pci_bar bars[PCI_NUM_REGIONS];
     uint8_t irq_state[PCI_NUM_PINS]; /* level of INTA#..INTD#, 0 or 1 */
     struct msix *msix;               /* MSI-X state, NULL without the capability */
+    uint8_t msi_cap;                 /* offset of the MSI capability, 0 = none (msi.h) */
+    uint8_t exp_cap;                 /* offset of the PCI Express capability, 0 = none */
+    uint8_t pm_cap;                  /* offset of the Power Management capability, 0 = none */
+    uint16_t aer_cap, acs_cap;       /* extended capabilities (pcie.h), 0 = none */
+    /* A type 1 function's bridge state (pci_bridge.h): NULL for type 0 functions. */
+    struct pci_bridge *bridge;
+    /* Power removed by the slot above (PCIe Slot Control, QEMU's has_power false): config
+     * cycles read all-ones, writes are dropped, BARs do not decode. Atomic. */
+    bool powered_off;
+    /* x-pcie-lnksta-dllla=off (QEMU's QEMU_PCIE_LNKSTA_DLLLA cleared): a native slot this
+     * function is plugged into sets Data Link Layer Link Active only if the port reports it. */
+    bool no_lnksta_dllla;
 
     /* Topology. */
     struct pci_bus *bus;
@@ -152,6 +165,9 @@ struct pci_device {
     bool hotplugged;     /* added after machine start */
     bool unrealized;     /* cls->unrealize has run */
     bool unplug_pending; /* device_del was requested and the guest has not ejected yet */
+    /* QEMU's pending_deleted_expires_ms: from this time on the virtual clock (ms) a repeated
+     * device_del is taken again; 0 = never (api/device.c). */
+    uint64_t unplug_expires_ms;
 
     /* Guards register state with side effects; plain config reads need none. */
     pthread_mutex_t lock;
@@ -211,6 +227,18 @@ static inline bool pci_dev_is_express(const struct pci_device *d)
 {
     return d->config_size == PCIE_CONFIG_SPACE_SIZE;
 }
+/* The slot's power is on (see powered_off). Any thread. */
+static inline bool pci_dev_powered(const struct pci_device *d)
+{
+    return !__atomic_load_n(&d->powered_off, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * pci_dev_set_power() - QEMU's pci_set_power: give or take the function's power. Taking it
+ * resets the function (pci_dev_reset) and unmaps its BARs; giving it back maps them again by
+ * the registers. Caller holds d->lock. Returns true when the address map changed.
+ */
+bool pci_dev_set_power(struct pci_device *d, bool on);
 
 /*
  * pci_dev_config_read() - a guest (or monitor) configuration read.
@@ -245,7 +273,8 @@ void pci_default_config_write(struct pci_device *d, uint32_t offset, uint32_t va
 /*
  * pci_dev_reset() - PCI reset (RST#) of one function: writable Command/Status bits cleared,
  * Cache Line Size and Interrupt Line zeroed, BARs back to their type bits, INTx deasserted,
- * MSI-X reset, then the model's reset hook. Caller holds d->lock or owns the device alone.
+ * MSI and MSI-X reset, then the model's reset hook. Caller holds d->lock or owns the device
+ * alone.
  */
 void pci_dev_reset(struct pci_device *d);
 

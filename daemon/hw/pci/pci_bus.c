@@ -17,10 +17,74 @@ int pci_bus_new(const char *name, bool express, bool hotpluggable, struct pci_bu
         return -ENOMEM;
     }
     bus->express = express;
+    bus->ext_config = express;
     bus->hotpluggable = hotpluggable;
+    bus->hotplug = hotpluggable ? PCI_HOTPLUG_ACPI : PCI_HOTPLUG_NONE;
     bus->hotplug_slots = hotpluggable ? 0xffffffffu : 0;
     *ret = bus;
     return 0;
+}
+
+int pci_bus_set_name(struct pci_bus *bus, const char *name)
+{
+    char *n = strdup(name);
+
+    if (!n)
+        return -ENOMEM;
+    free(bus->name);
+    bus->name = n;
+    return 0;
+}
+
+void pci_bus_add_child(struct pci_bus *parent, struct pci_bus *child)
+{
+    child->sibling = parent->children;
+    __atomic_store_n(&parent->children, child, __ATOMIC_RELEASE);
+}
+
+void pci_bus_remove_child(struct pci_bus *parent, struct pci_bus *child)
+{
+    for (struct pci_bus **pp = &parent->children; *pp; pp = &(*pp)->sibling) {
+        if (*pp == child) {
+            /* child->sibling stays: a vCPU standing on child still finds the rest. */
+            __atomic_store_n(pp, child->sibling, __ATOMIC_RELEASE);
+            return;
+        }
+    }
+}
+
+bool pci_bridge_forwards(const struct pci_device *br, unsigned num)
+{
+    if (le_load(br->config + PCI_BRIDGE_CONTROL, 2) & PCI_BRIDGE_CTL_BUS_RESET)
+        return false; /* QEMU does not walk a bus held in reset */
+    return ld8(br->config + PCI_SECONDARY_BUS) <= num &&
+           num <= ld8(br->config + PCI_SUBORDINATE_BUS);
+}
+
+struct pci_bus *pci_bus_find_nr(struct pci_bus *bus, unsigned num)
+{
+    if (!bus)
+        return NULL;
+    if (pci_bus_num(bus) == num)
+        return bus;
+    if (bus->parent && !pci_bridge_forwards(bus->parent, num))
+        return NULL;
+    /* Each step goes one level down, so a tree of at most 256 levels ends the loop. */
+    for (int depth = 0; bus && depth < 256; depth++) {
+        struct pci_bus *sec, *next = NULL;
+
+        for (sec = __atomic_load_n(&bus->children, __ATOMIC_ACQUIRE); sec;
+             sec = __atomic_load_n(&sec->sibling, __ATOMIC_ACQUIRE)) {
+            if (pci_bus_num(sec) == num)
+                return sec;
+            if (sec->parent && pci_bridge_forwards(sec->parent, num)) {
+                next = sec;
+                break;
+            }
+        }
+        bus = next;
+    }
+    return NULL;
 }
 
 void pci_bus_free(struct pci_bus *bus)
@@ -35,7 +99,7 @@ uint8_t pci_bus_num(const struct pci_bus *bus)
 {
     if (!bus->parent)
         return 0;
-    return bus->parent->config[PCI_SECONDARY_BUS];
+    return ld8(bus->parent->config + PCI_SECONDARY_BUS);
 }
 
 struct pci_bus *pci_bus_root(struct pci_bus *bus)
@@ -48,7 +112,7 @@ struct pci_bus *pci_bus_root(struct pci_bus *bus)
 bool pci_bus_slot_occupied(const struct pci_bus *bus, unsigned slot)
 {
     for (unsigned fn = 0; fn < PCI_FUNC_MAX; fn++)
-        if (bus->devices[PCI_DEVFN_OF(slot, fn)])
+        if (__atomic_load_n(&bus->devices[PCI_DEVFN_OF(slot, fn)], __ATOMIC_ACQUIRE))
             return true;
     return false;
 }
@@ -79,14 +143,16 @@ enum pci_place_result pci_bus_place(const struct pci_bus *bus, struct pci_place 
     } else if (bus->devices[devfn]) {
         p->other = bus->devices[devfn];
         return PCI_PLACE_IN_USE;
-    } else if (p->hotplug && PCI_FUNC_OF(devfn) && pci_bus_function0(bus, (uint8_t)devfn)) {
+    } else if (p->hotplug && pci_bus_function0(bus, (uint8_t)devfn)) {
+        /* devfn is free, so this "function 0" is another function (QEMU checks the hotplugged
+         * device against pci_get_function_0) */
         p->other = pci_bus_function0(bus, (uint8_t)devfn);
         return PCI_PLACE_FN0_PRESENT;
     }
     p->devfn = devfn;
 
-    /* The multifunction rules (QEMU's pci_init_multifunction). */
-    f0 = pci_bus_function0(bus, (uint8_t)devfn);
+    /* The multifunction rules (QEMU's pci_init_multifunction): by slot, on any bus. */
+    f0 = bus->devices[PCI_DEVFN_OF(PCI_SLOT_OF(devfn), 0)];
     if (PCI_FUNC_OF(devfn)) {
         if (f0 && !f0->multifunction) {
             p->other = f0;
@@ -157,4 +223,12 @@ void pci_bus_msi_deliver(struct pci_bus *bus, struct pci_device *d, uint64_t add
 
     if (root->ops && root->ops->msi_deliver)
         root->ops->msi_deliver(root->opaque, d, addr, data);
+}
+
+void pci_bus_eject(struct pci_bus *bus, unsigned slot)
+{
+    struct pci_bus *root = pci_bus_root(bus);
+
+    if (root->ops && root->ops->eject)
+        root->ops->eject(root->opaque, bus, slot);
 }

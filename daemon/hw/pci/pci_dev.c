@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "msi.h"
 #include "msix.h"
 #include "pci_bus.h"
 
@@ -245,6 +246,8 @@ void pci_default_config_write(struct pci_device *d, uint32_t offset, uint32_t va
         update_irq_disabled(d, was_disabled);
     if (d->msix)
         msix_config_write(d, offset, value, len);
+    if (d->msi_cap)
+        msi_config_write(d, offset, value, len);
 }
 
 void pci_dev_config_write(struct pci_device *d, uint32_t offset, uint32_t value, unsigned len)
@@ -323,7 +326,7 @@ uint64_t pci_bar_address(const struct pci_device *d, int region)
         return PCI_BAR_UNMAPPED;
 
     if (bar->type & PCI_BASE_ADDRESS_SPACE_IO) {
-        if (!(cmd & PCI_COMMAND_IO))
+        if (!(cmd & PCI_COMMAND_IO) || !pci_dev_powered(d))
             return PCI_BAR_UNMAPPED;
         addr = le_load(d->config + off, 4) & ~(bar->size - 1);
         last = addr + bar->size - 1;
@@ -332,7 +335,7 @@ uint64_t pci_bar_address(const struct pci_device *d, int region)
         return addr;
     }
 
-    if (!(cmd & PCI_COMMAND_MEMORY))
+    if (!(cmd & PCI_COMMAND_MEMORY) || !pci_dev_powered(d))
         return PCI_BAR_UNMAPPED;
     addr = le_load(d->config + off, (bar->type & PCI_BASE_ADDRESS_MEM_TYPE_64) ? 8 : 4);
     if (region == PCI_ROM_SLOT && !(addr & PCI_ROM_ADDRESS_ENABLE))
@@ -395,8 +398,19 @@ void pci_dev_reset(struct pci_device *d)
         pci_bus_map_changed(d->bus);
     if (d->msix)
         msix_reset(d);
+    msi_reset(d);
     if (d->cls && d->cls->reset)
         d->cls->reset(d);
+}
+
+bool pci_dev_set_power(struct pci_device *d, bool on)
+{
+    if (pci_dev_powered(d) == on)
+        return false;
+    __atomic_store_n(&d->powered_off, !on, __ATOMIC_RELEASE);
+    if (!on)
+        pci_dev_reset(d);
+    return pci_dev_update_mappings(d);
 }
 
 void pci_dev_config_copy(const struct pci_device *d, uint8_t *out, uint32_t offset, uint32_t len)

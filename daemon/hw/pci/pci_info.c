@@ -7,6 +7,10 @@
 
 #include <linux/virtio_pci.h>
 
+#define INFO_AER_SIZEOF      0x48   /* QEMU's PCI_ERR_SIZEOF */
+#define INFO_VSEC_VIRTIO     0x1af4 /* pcid's legacy MMR capability (virtio_pci.h) */
+#define INFO_VSEC_VIRTIO_LEN 0x14
+
 static const struct {
     uint16_t class_id;
     const char *desc;
@@ -181,13 +185,17 @@ unsigned pci_cap_size(const struct pci_device *d, const struct pci_cap_entry *e)
     if (e->extended) {
         switch (e->id) {
         case PCI_EXT_CAP_ID_ERR:
-            return PCI_ERR_ROOT_ERR_SRC + 4; /* 0x38; root ports 0x38, others 0x2c-0x48 */
+            return INFO_AER_SIZEOF; /* as QEMU allocates it, TLP prefix log included */
         case PCI_EXT_CAP_ID_ACS:
-            return 8;
         case PCI_EXT_CAP_ID_ARI:
+        case PCI_EXT_CAP_ID_ATS:
             return 8;
         case PCI_EXT_CAP_ID_DSN:
             return 12;
+        case PCI_EXT_CAP_ID_VNDR: {
+            unsigned len = (unsigned)(le_load(c + PCI_VNDR_HEADER, 4) >> 20);
+            return len >= 8 ? len : 8; /* PCIe 4.0 §7.9.5.2: VSEC Length counts the headers */
+        }
         }
         return 4;
     }
@@ -206,9 +214,14 @@ unsigned pci_cap_size(const struct pci_device *d, const struct pci_cap_entry *e)
     case PCI_CAP_ID_VNDR:
         return c[PCI_CAP_FLAGS] >= 3 ? c[PCI_CAP_FLAGS] : 3;
     case PCI_CAP_ID_EXP:
-        return PCI_CAP_EXP_ENDPOINT_SIZEOF_V2;
+        /* QEMU's sizes: v2 through Slot Status 2 (0x3c), v1 through Link Status (0x14). */
+        return (le_get16(c + PCI_EXP_FLAGS) & PCI_EXP_FLAGS_VERS) >= 2 ? 0x3c : 0x14;
     case PCI_CAP_ID_SSVID:
+    case PCI_CAP_ID_SHPC:
+    case PCI_CAP_ID_SATA:
         return 8;
+    case PCI_CAP_ID_SLOTID:
+        return 4;
     }
     return 2;
 }
@@ -232,6 +245,52 @@ unsigned pci_cap_size(const struct pci_device *d, const struct pci_cap_entry *e)
         k++;                                                                                       \
     } while (0)
 
+/* Fields of an extended capability (PCIe 4.0 §7.8.4 AER, §7.7.8 ACS, §7.9.5 VSEC). */
+static int decode_ext(const struct pci_device *d, const struct pci_cap_entry *e,
+                      struct pci_cap_field *out, int max)
+{
+    const uint8_t *c = d->config + e->offset;
+    int k = 0;
+
+    switch (e->id) {
+    case PCI_EXT_CAP_ID_ERR:
+        FIELD_U("uncorrectable-status", le_get32(c + PCI_ERR_UNCOR_STATUS));
+        FIELD_U("uncorrectable-mask", le_get32(c + PCI_ERR_UNCOR_MASK));
+        FIELD_U("uncorrectable-severity", le_get32(c + PCI_ERR_UNCOR_SEVER));
+        FIELD_U("correctable-status", le_get32(c + PCI_ERR_COR_STATUS));
+        FIELD_U("correctable-mask", le_get32(c + PCI_ERR_COR_MASK));
+        FIELD_U("capabilities-control", le_get32(c + PCI_ERR_CAP));
+        if (d->exp_cap &&
+            ((le_get16(d->config + d->exp_cap + PCI_EXP_FLAGS) & PCI_EXP_FLAGS_TYPE) >> 4) ==
+                PCI_EXP_TYPE_ROOT_PORT) {
+            FIELD_U("root-command", le_get32(c + PCI_ERR_ROOT_COMMAND));
+            FIELD_U("root-status", le_get32(c + PCI_ERR_ROOT_STATUS));
+        }
+        break;
+    case PCI_EXT_CAP_ID_ACS:
+        FIELD_U("capability", le_get16(c + PCI_ACS_CAP));
+        FIELD_U("control", le_get16(c + PCI_ACS_CTRL));
+        break;
+    case PCI_EXT_CAP_ID_VNDR: {
+        uint32_t hdr = le_get32(c + PCI_VNDR_HEADER);
+
+        FIELD_U("vsec-id", hdr & 0xffff);
+        FIELD_U("vsec-revision", (hdr >> 16) & 0xf);
+        FIELD_U("vsec-length", hdr >> 20);
+        /* pcid's virtio legacy MMR capability (virtio_pci.h): cfg_type, bar, offset, length */
+        if ((hdr & 0xffff) == INFO_VSEC_VIRTIO && (hdr >> 20) >= INFO_VSEC_VIRTIO_LEN &&
+            pci_dev_vendor_id(d) == INFO_VSEC_VIRTIO) {
+            FIELD_S("virtio-cfg-type", virtio_cfg_type_name(c[8]));
+            FIELD_U("bar", c[9]);
+            FIELD_U("offset", le_get32(c + 12));
+            FIELD_U("length", le_get32(c + 16));
+        }
+        break;
+    }
+    }
+    return MIN(k, max);
+}
+
 int pci_cap_decode(const struct pci_device *d, const struct pci_cap_entry *e,
                    struct pci_cap_field *out, int max)
 {
@@ -239,7 +298,7 @@ int pci_cap_decode(const struct pci_device *d, const struct pci_cap_entry *e,
     int k = 0;
 
     if (e->extended)
-        return 0;
+        return decode_ext(d, e, out, max);
     switch (e->id) {
     case PCI_CAP_ID_MSIX: {
         uint16_t ctl = le_get16(c + PCI_MSIX_FLAGS);
@@ -291,9 +350,26 @@ int pci_cap_decode(const struct pci_device *d, const struct pci_cap_entry *e,
                                               [PCI_EXP_TYPE_RC_END] = "rc-integrated-endpoint",
                                               [PCI_EXP_TYPE_RC_EC] = "rc-event-collector"};
         const char *t = types[(flags & PCI_EXP_FLAGS_TYPE) >> 4];
+        uint16_t lnksta = le_get16(c + PCI_EXP_LNKSTA);
+
         FIELD_U("version", flags & PCI_EXP_FLAGS_VERS);
         FIELD_S("type", t ? t : "unknown");
         FIELD_B("slot-implemented", flags & PCI_EXP_FLAGS_SLOT);
+        FIELD_U("link-speed", lnksta & PCI_EXP_LNKSTA_CLS);
+        FIELD_U("link-width", (lnksta & PCI_EXP_LNKSTA_NLW) >> PCI_EXP_LNKSTA_NLW_SHIFT);
+        if (flags & PCI_EXP_FLAGS_SLOT) {
+            uint32_t cap = le_get32(c + PCI_EXP_SLTCAP);
+            uint16_t ctl = le_get16(c + PCI_EXP_SLTCTL), sta = le_get16(c + PCI_EXP_SLTSTA);
+            static const char *const ind[4] = {"reserved", "on", "blink", "off"};
+
+            FIELD_U("slot-number", cap >> 19);
+            FIELD_B("hot-plug-capable", cap & PCI_EXP_SLTCAP_HPC);
+            FIELD_B("power-controller", cap & PCI_EXP_SLTCAP_PCP);
+            FIELD_S("power", (ctl & PCI_EXP_SLTCTL_PCC) ? "off" : "on");
+            FIELD_S("power-indicator", ind[(ctl & PCI_EXP_SLTCTL_PIC) >> 8]);
+            FIELD_S("attention-indicator", ind[(ctl & PCI_EXP_SLTCTL_AIC) >> 6]);
+            FIELD_B("presence-detect", sta & PCI_EXP_SLTSTA_PDS);
+        }
         break;
     }
     }

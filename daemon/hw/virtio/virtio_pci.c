@@ -12,6 +12,8 @@
 
 #include "../pci/msix.h"
 #include "../pci/pci_cap.h"
+#include "../pci/pcie.h"
+#include "../pci/pcie_aer.h"
 
 #define VO(f) offsetof(struct virtio_pci_opts, f)
 
@@ -44,8 +46,18 @@ const struct qdev_prop virtio_pci_props[] = {
     {"use-started", QDEV_PROP_BOOL, VO(use_started), "on"},
     {"use-disabled-flag", QDEV_PROP_BOOL, VO(use_disabled_flag), "on"},
     {"x-disable-legacy-check", QDEV_PROP_BOOL, VO(x_disable_legacy_check), "off"},
+    {"x-legacy-mmr", QDEV_PROP_BOOL, VO(x_legacy_mmr), "off", 0, NULL,
+     "legacy registers in a memory BAR too (pcid; PCIe port, legacy interface)"},
     {0},
 };
+
+#define PM_PMC_VERSION_1_2 0x3    /* PCI PM 1.2 compliant (QEMU's value) */
+#define ATS_CAP            4      /* PCIe 4.0 §10.5.1.2: ATS Capability register */
+#define ATS_CTRL           6      /* ATS Control register */
+#define ATS_CAP_PAGE_ALIGN 0x0020 /* Page Aligned Request */
+#define ATS_CTRL_WMASK     0x800f /* Enable, Smallest Translation Unit */
+#define ATS_SIZEOF         8
+#define ATS_VERSION        1
 
 /* QEMU's virtio_pci_transitional_instance_init / _non_transitional_instance_init. */
 const struct qdev_default virtio_pci_transitional_defaults[] = {
@@ -58,6 +70,11 @@ void virtio_pci_destroy(struct pci_device *d)
     struct virtio_pci *vp = container_of(d, struct virtio_pci, pci);
 
     vp->vdc->destroy(vp);
+}
+
+static bool pcie_port(const struct qdev_env *env)
+{
+    return env->express_bus && !env->root_bus;
 }
 
 static bool legacy_enabled(const struct virtio_pci_opts *o, const struct qdev_env *env)
@@ -75,7 +92,82 @@ int virtio_pci_check_modes(const struct virtio_pci_opts *o, const struct qdev_en
     if (!legacy_enabled(o, env) && o->disable_modern)
         return error_invalid(err,
                              "device cannot work as neither modern nor legacy mode is enabled");
+    if (o->x_legacy_mmr && !legacy_enabled(o, env))
+        return error_invalid(err, "x-legacy-mmr=on needs the legacy interface (disable-legacy=off "
+                                  "or a -transitional device)");
+    if (o->x_legacy_mmr && (!pcie_port(env) || o->disable_modern || o->x_disable_pcie))
+        return error_invalid(err, "x-legacy-mmr=on needs a PCI Express function: a device with "
+                                  "the modern interface behind a PCIe port");
     return 0;
+}
+
+/* QEMU's pcie_ats_init. */
+static int ats_init(struct pci_device *d, uint16_t offset, bool page_aligned)
+{
+    int r = pci_ext_cap_add(d, PCI_EXT_CAP_ID_ATS, ATS_VERSION, offset, ATS_SIZEOF);
+
+    if (r < 0)
+        return r;
+    le_set16(d->config + offset + ATS_CAP, page_aligned ? ATS_CAP_PAGE_ALIGN : 0);
+    le_set16(d->wmask + offset + ATS_CTRL, ATS_CTRL_WMASK);
+    return r;
+}
+
+/* The PCI Express part of QEMU's virtio_pci_realize, before the virtio capabilities. Returns
+ * the first free extended capability offset, or -errno. */
+static int pcie_init(struct virtio_pci *vp, const struct virtio_pci_opts *o)
+{
+    struct pci_device *d = &vp->pci;
+    int last = PCI_EXT_CAP_START, pm;
+
+    if (pcie_endpoint_cap_init(d, 0, false) < 0)
+        return -ENOSPC;
+    pm = pci_cap_add(d, PCI_CAP_ID_PM, 0, PCI_PM_SIZEOF);
+    if (pm < 0)
+        return pm;
+    d->pm_cap = (uint8_t)pm;
+    le_set16(d->config + pm + PCI_PM_PMC, PM_PMC_VERSION_1_2);
+    if (o->aer) {
+        if (pcie_aer_init(d, (uint16_t)last, 0, false) < 0)
+            return -ENOSPC;
+        last += PCI_ERR_SIZEOF;
+    }
+    if (o->x_pcie_deverr_init)
+        pcie_cap_deverr_init(d);
+    if (o->x_pcie_lnkctl_init)
+        pcie_cap_lnkctl_init(d);
+    if (o->x_pcie_pm_init)
+        le_set16(d->wmask + pm + PCI_PM_CTRL, PCI_PM_CTRL_STATE_MASK);
+    if (o->ats) {
+        if (ats_init(d, (uint16_t)last, o->x_ats_page_aligned) < 0)
+            return -ENOSPC;
+        last += ATS_SIZEOF;
+    }
+    if (o->x_pcie_flr_init) {
+        pcie_cap_flr_init(d);
+        vp->flr = true;
+    }
+    return last;
+}
+
+/* pcid's legacy MMR capability and BAR3 (layout in virtio_pci.h). */
+static int legacy_mmr_init(struct virtio_pci *vp, uint16_t offset)
+{
+    struct pci_device *d = &vp->pci;
+    uint8_t *c = d->config + offset;
+    int r = pci_ext_cap_add(d, PCI_EXT_CAP_ID_VNDR, 1, offset, VIRTIO_PCI_LEGACY_MMR_CAP_SIZE);
+
+    if (r < 0)
+        return r;
+    le_set32(c + PCI_VNDR_HEADER, VIRTIO_PCI_LEGACY_MMR_VSEC_ID |
+                                      (uint32_t)VIRTIO_PCI_LEGACY_MMR_VSEC_REV << 16 |
+                                      (uint32_t)VIRTIO_PCI_LEGACY_MMR_CAP_SIZE << 20);
+    c[VIRTIO_PCI_LEGACY_MMR_TYPE] = VIRTIO_PCI_CAP_LEGACY_MMR_CFG;
+    c[VIRTIO_PCI_LEGACY_MMR_BARNO] = VIRTIO_PCI_LEGACY_MMR_BAR;
+    le_set32(c + VIRTIO_PCI_LEGACY_MMR_OFFSET, 0);
+    le_set32(c + VIRTIO_PCI_LEGACY_MMR_LENGTH, vp->legacy_size);
+    return pci_bar_register(d, VIRTIO_PCI_LEGACY_MMR_BAR, VIRTIO_PCI_LEGACY_MMR_BAR_SIZE,
+                            PCI_BASE_ADDRESS_SPACE_MEMORY, &virtio_pci_legacy_mmr_ops, vp);
 }
 
 /* Add one vendor capability describing a structure in a BAR (virtio 1.2 §4.1.4). */
@@ -101,7 +193,8 @@ int virtio_pci_realize(struct virtio_pci *vp, const struct qdev_driver *drv,
     struct pci_device *d = &vp->pci;
     uint32_t vectors = o->vectors == VIRTIO_VECTORS_UNSPECIFIED ? p->default_vectors : o->vectors;
     uint32_t notify_size, bar_size;
-    int r;
+    bool express;
+    int r, ext_end = 0;
 
     vp->vdc = p->vdc;
     vp->drv = drv;
@@ -135,7 +228,10 @@ int virtio_pci_realize(struct virtio_pci *vp, const struct qdev_driver *drv,
         return error_invalid(err, "VIRTIO_F_IOMMU_PLATFORM was supported by neither legacy nor "
                                   "transitional device");
 
-    r = pci_dev_init(d, NULL, PCI_CONFIG_SPACE_SIZE, PCI_HEADER_TYPE_NORMAL);
+    /* QEMU makes a modern device PCI Express, and takes it back unless behind a port. */
+    express = vp->modern && !o->x_disable_pcie && pcie_port(env);
+    r = pci_dev_init(d, NULL, express ? PCIE_CONFIG_SPACE_SIZE : PCI_CONFIG_SPACE_SIZE,
+                     PCI_HEADER_TYPE_NORMAL);
     if (r < 0)
         return error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL, "out of memory");
 
@@ -150,6 +246,12 @@ int virtio_pci_realize(struct virtio_pci *vp, const struct qdev_driver *drv,
         pci_dev_set_subsystem(d, VIRTIO_PCI_VENDOR_ID, VIRTIO_PCI_SUBSYS_QEMU);
     }
     pci_dev_set_irq_pin(d, 1);
+    if (express) {
+        ext_end = pcie_init(vp, o);
+        if (ext_end < 0)
+            return error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL,
+                              "no room for PCI Express capabilities");
+    }
 
     if (vp->modern) {
         int cap;
@@ -219,6 +321,10 @@ int virtio_pci_realize(struct virtio_pci *vp, const struct qdev_driver *drv,
                              &virtio_pci_legacy_ops, vp);
         if (r < 0)
             return error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL, "legacy BAR");
+        vp->legacy_size = (uint32_t)size;
+        if (o->x_legacy_mmr && legacy_mmr_init(vp, (uint16_t)ext_end) < 0)
+            return error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL,
+                              "no room for the legacy MMR capability");
     }
 
     return pci_dev_opts_apply_rom(d, drv, &o->pci, env, err);

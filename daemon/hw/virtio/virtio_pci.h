@@ -13,7 +13,25 @@
  *   capabilities in this order, each at first fit: common, ISR, device, notify, [PIO notify],
  *   PCI-cfg access, MSI-X — so on a conventional bus they land at 0x40, 0x50, 0x60, 0x70,
  *   0x84 and 0x98.
+ * Behind a PCI Express port a device with the modern interface is a PCIe endpoint (QEMU's
+ * virtio_pci_realize): 4 KiB config space, the PCI Express capability at 0x40 and Power
+ * Management at 0x7c come first; extended capabilities from 0x100: AER (aer=on), ATS (ats=on),
+ * then pcid's legacy MMR capability (below). Elsewhere, or legacy-only, it stays conventional.
+ * Behind a port disable-legacy=auto means on (modern-only), as QEMU.
  *
+ * Legacy MMR (pcid's extension; QEMU 7.2 has none; property x-legacy-mmr=on on a transitional
+ * device behind a PCIe port): the legacy register block of BAR0 is also served from memory,
+ * so a guest without I/O space can drive a transitional device. Layout, chosen not to collide
+ * with QEMU's BARs (0 legacy I/O, 1 MSI-X, 2 PIO notify, 4-5 modern memory):
+ *   BAR3  32-bit non-prefetchable memory, 4 KiB; offset 0 is legacy register 0, the block is
+ *         as long as BAR0 (header, then device configuration); the rest of the BAR reads 0
+ *   a Vendor-Specific Extended Capability (PCIe 4.0 §7.9.5, ID 0x000b, version 1) after the
+ *   other extended capabilities (0x100 without AER/ATS):
+ *     +0x00  extended capability header
+ *     +0x04  VSEC ID 0x1af4 (the virtio vendor), VSEC revision 1, VSEC length 0x14
+ *     +0x08  cfg_type 10 (VIRTIO_PCI_CAP_LEGACY_MMR_CFG), +0x09 bar (3), +0x0a padding (2)
+ *     +0x0c  offset (le32, 0), +0x10 length (le32, the legacy block's size)
+ *   read-only to the guest.
  * Register behaviour (virtio_pci_regs.c) is QEMU 7.2's as a guest sees it: accesses are split
  * into naturally aligned pieces of at most 4 bytes, as QEMU's memory core does, and each piece
  * is decoded by its offset alone (a 4-byte read of a 1-byte register returns that register).
@@ -38,11 +56,23 @@
 #define VIRTIO_PCI_DEVICE_ID_BASE 0x1040 /* virtio 1.2 §4.1.2.1: 0x1040 + device ID */
 #define VIRTIO_PCI_SUBSYS_QEMU    0x1100 /* QEMU's default subsystem ID */
 
-/* BAR indexes QEMU 7.2 uses. */
+/* BAR indexes QEMU 7.2 uses, and pcid's legacy MMR BAR. */
 #define VIRTIO_PCI_LEGACY_BAR     0
 #define VIRTIO_PCI_MSIX_BAR       1
 #define VIRTIO_PCI_MODERN_IO_BAR  2
+#define VIRTIO_PCI_LEGACY_MMR_BAR 3
 #define VIRTIO_PCI_MODERN_MEM_BAR 4
+
+/* The legacy MMR capability (see above). */
+#define VIRTIO_PCI_CAP_LEGACY_MMR_CFG  10
+#define VIRTIO_PCI_LEGACY_MMR_BAR_SIZE 4096
+#define VIRTIO_PCI_LEGACY_MMR_VSEC_ID  0x1af4
+#define VIRTIO_PCI_LEGACY_MMR_VSEC_REV 1
+#define VIRTIO_PCI_LEGACY_MMR_CAP_SIZE 0x14
+#define VIRTIO_PCI_LEGACY_MMR_TYPE     0x08 /* offsets inside the capability */
+#define VIRTIO_PCI_LEGACY_MMR_BARNO    0x09
+#define VIRTIO_PCI_LEGACY_MMR_OFFSET   0x0c
+#define VIRTIO_PCI_LEGACY_MMR_LENGTH   0x10
 
 /* Offsets of the structures in the modern memory BAR, each 4 KiB. */
 #define VIRTIO_PCI_COMMON_OFFSET 0x0000
@@ -74,6 +104,7 @@ struct virtio_pci_opts {
     bool bus_master_bug_migration, x_ignore_backend_features, ats, x_ats_page_aligned, aer;
     bool x_pcie_deverr_init, x_pcie_lnkctl_init, x_pcie_pm_init, x_pcie_flr_init;
     bool use_started, use_disabled_flag, x_disable_legacy_check;
+    bool x_legacy_mmr;           /* pcid: legacy registers in memory BAR3 (see above) */
     uint64_t transport_features; /* indirect_desc, event_idx, notify_on_empty, ... */
 };
 
@@ -153,6 +184,8 @@ struct virtio_pci {
 
     /* Transport layout, fixed at realize. */
     bool legacy, modern, modern_pio;
+    bool flr;               /* Function Level Reset offered (x-pcie-flr-init, PCIe only) */
+    uint32_t legacy_size;   /* bytes of the legacy register block (BAR0), 0 without it */
     bool use_disabled_flag; /* bus master off disables the device (use-disabled-flag) */
     uint16_t nvectors;      /* MSI-X vectors, 0 = no MSI-X */
     uint32_t notify_mult;   /* notify_off_multiplier: 4, or 4096 with page-per-vq */
@@ -215,6 +248,7 @@ int virtio_pci_realize(struct virtio_pci *vp, const struct qdev_driver *drv,
 extern const struct pci_region_ops virtio_pci_legacy_ops;     /* BAR0: §4.1.4.10 */
 extern const struct pci_region_ops virtio_pci_modern_ops;     /* BAR4: §4.1.4.3 - §4.1.4.7 */
 extern const struct pci_region_ops virtio_pci_notify_pio_ops; /* BAR2: §4.1.4.4, queue = value */
+extern const struct pci_region_ops virtio_pci_legacy_mmr_ops; /* BAR3: the BAR0 block in memory */
 
 /*
  * virtio_pci_config_read() / virtio_pci_config_write() - the pci_dev_class hooks of every

@@ -25,6 +25,8 @@
 
 #include "virtio_pci.h"
 
+#include "../pci/pcie.h"
+
 #define VRING_DESC_SIZE        16 /* virtio 1.2 §2.7.5: struct virtq_desc */
 #define VRING_AVAIL_RING_START 4  /* §2.7.6: flags, idx, then ring[] */
 
@@ -164,6 +166,12 @@ static void transport_reset(struct virtio_pci *vp)
 void virtio_pci_reset(struct pci_device *d)
 {
     transport_reset(container_of(d, struct virtio_pci, pci));
+    if (d->exp_cap) {
+        /* QEMU's virtio_pci_reset for a PCI Express function */
+        pcie_cap_deverr_reset(d);
+        pcie_cap_lnkctl_reset(d);
+        le_store(d->config + d->pm_cap + PCI_PM_CTRL, 0, 2);
+    }
 }
 
 /* A status write through either header; 0 resets the device. */
@@ -360,6 +368,35 @@ static void legacy_write(void *opaque, uint64_t offset, uint64_t value, unsigned
 const struct pci_region_ops virtio_pci_legacy_ops = {
     .read = legacy_read,
     .write = legacy_write,
+};
+
+/* ---- legacy MMR BAR3 (pcid): the same block, from memory; nothing past its end ----------- */
+
+static uint64_t legacy_mmr_read(void *opaque, uint64_t offset, unsigned len)
+{
+    struct virtio_pci *vp = opaque;
+
+    if (offset >= vp->legacy_size)
+        return 0;
+    if (offset + len > vp->legacy_size)
+        len = (unsigned)(vp->legacy_size - offset);
+    return legacy_read(vp, offset, len);
+}
+
+static void legacy_mmr_write(void *opaque, uint64_t offset, uint64_t value, unsigned len)
+{
+    struct virtio_pci *vp = opaque;
+
+    if (offset >= vp->legacy_size)
+        return;
+    if (offset + len > vp->legacy_size)
+        len = (unsigned)(vp->legacy_size - offset);
+    legacy_write(vp, offset, value, len);
+}
+
+const struct pci_region_ops virtio_pci_legacy_mmr_ops = {
+    .read = legacy_mmr_read,
+    .write = legacy_mmr_write,
 };
 
 /* ---- modern common configuration (§4.1.4.3) -------------------------------------------------- */
@@ -615,6 +652,8 @@ void virtio_pci_config_write(struct pci_device *d, uint32_t offset, uint32_t val
     unsigned n;
 
     pci_default_config_write(d, offset, value, len); /* MSI-X on deasserts INTx (msix.c) */
+    if (vp->flr)
+        pcie_cap_flr_write_config(d, offset, value, len);
 
     /* Bus mastering off stops the device: no interrupts, and DRIVER_OK is dropped. */
     if (ranges_overlap(offset, len, PCI_COMMAND, 1) && vp->use_disabled_flag)
