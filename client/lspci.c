@@ -135,6 +135,23 @@ static int print_function(const json_t *cfg, int xs)
     return 0;
 }
 
+/* Whether GET /v1/slots says configuration cycles reach bus `name` (true if it does not say). */
+static bool bus_reachable(const json_t *slots, const char *name)
+{
+    size_t i;
+    const json_t *b;
+
+    json_array_foreach(slots, i, b)
+    {
+        const json_t *r = json_object_get(b, "reachable");
+        const char *id = json_string_value(json_object_get(b, "bus-id"));
+
+        if (name && id && strcmp(id, name) == 0)
+            return !json_is_false(r);
+    }
+    return true;
+}
+
 int cmd_lspci(struct pcictl *ctl, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -143,7 +160,7 @@ int cmd_lspci(struct pcictl *ctl, int argc, char **argv)
         {0},
     };
     static const char *const accept[] = {"Accept: application/json", NULL};
-    _cleanup_(json_decrefp) json_t *devs = NULL;
+    _cleanup_(json_decrefp) json_t *devs = NULL, *slots = NULL;
     _cleanup_(json_decrefp) json_t *out = json_array();
     _cleanup_(freep) json_t **sel = NULL;
     struct slot_filter f = {-1, -1, -1, -1};
@@ -181,6 +198,12 @@ int cmd_lspci(struct pcictl *ctl, int argc, char **argv)
     if (xs > 4)
         return pcictl_usage_err("lspci: at most -xxxx");
 
+    /* Only what a guest's lspci can see: functions on buses a configuration cycle reaches (a
+     * bus behind a bridge the guest has not numbered is not; its functions' BDFs would name
+     * other functions). */
+    e = cmd_request(ctl, "GET", "/v1/slots", NULL, NULL, &slots);
+    if (e < 0)
+        return e;
     e = cmd_request(ctl, "GET", "/v1/devices", NULL, NULL, &devs);
     if (e < 0)
         return e;
@@ -200,7 +223,8 @@ int cmd_lspci(struct pcictl *ctl, int argc, char **argv)
             pcictl_err("reply to GET /v1/devices has a device without a valid bdf");
             return -EBADMSG;
         }
-        if (filter_match(&f, dom, bus, slot, fn))
+        if (filter_match(&f, dom, bus, slot, fn) &&
+            bus_reachable(slots, json_string_value(json_object_get(d, "bus"))))
             sel[n++] = (json_t *)d;
     }
     qsort(sel, n, sizeof(*sel), cmp_bdf);

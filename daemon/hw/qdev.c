@@ -206,7 +206,6 @@ static const struct qdev_prop pci_common_props[] = {
     {"x-pcie-extcap-init", QDEV_PROP_BOOL, PCI_OPT(x_pcie_extcap_init), "on", 0, NULL, "on/off"},
     {"failover_pair_id", QDEV_PROP_STR, PCI_OPT(failover_pair_id), NULL, 0, NULL, NULL},
     {"acpi-index", QDEV_PROP_UINT32, PCI_OPT(acpi_index), "0", 0, NULL, NULL},
-    {"x-pcie-err-unc-mask", QDEV_PROP_BOOL, PCI_OPT(x_pcie_err_unc_mask), "on", 0, NULL, "on/off"},
     {0},
 };
 

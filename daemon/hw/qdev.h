@@ -75,7 +75,7 @@ struct pci_dev_opts {
     uint32_t romsize; /* UINT32_MAX = from the file */
     uint32_t acpi_index;
     char *failover_pair_id;
-    bool x_pcie_lnksta_dllla, x_pcie_extcap_init, x_pcie_err_unc_mask;
+    bool x_pcie_lnksta_dllla, x_pcie_extcap_init;
 };
 
 /* What a model may ask of the machine while its options are parsed and it is built. */

@@ -362,6 +362,14 @@ class LspciDecode(unittest.TestCase):
              ('pc-00_03.0-virtio-net-pci-transitional.hex', '00:03.0'),
              ('pc-00_06.0-e1000.hex', '00:06.0')]
 
+    # q35 before any guest write, as the references were taken (-S): MCH, ICH9 LPC, a root port.
+    Q35_ARGS = ['--machine', 'q35', '--device',
+                'pcie-root-port,id=rp1,bus=pcie.0,chassis=1,slot=1,addr=04.0',
+                '--device', 'virtio-net-pci,bus=rp1']
+    Q35_CASES = [('q35-pristine-00_00.0-mch-host-bridge.hex', '00:00.0'),
+                 ('q35-pristine-00_1f.0-ICH9-LPC.hex', '00:1f.0'),
+                 ('q35-pristine-00_04.0-pcie-root-port-rp1.hex', '00:04.0')]
+
     def decode(self, path, *args):
         p = subprocess.run([LSPCI, '-F', path, '-vvv'] + list(args), capture_output=True,
                            text=True)
@@ -371,15 +379,20 @@ class LspciDecode(unittest.TestCase):
 
     def test_reference_devices(self):
         # As the references were taken: cold-plugged, no guest (-S).
-        with Pcid(args=['--device', 'virtio-net-pci,id=net0,addr=0x3',
-                        '--device', 'e1000,id=nic1,addr=6']) as d, \
-                tempfile.TemporaryDirectory() as tmp:
+        self.compare(['--device', 'virtio-net-pci,id=net0,addr=0x3',
+                      '--device', 'e1000,id=nic1,addr=6'], self.CASES)
+
+    def test_q35_reference_devices(self):
+        self.compare(self.Q35_ARGS, self.Q35_CASES)
+
+    def compare(self, args, cases):
+        with Pcid(args=args) as d, tempfile.TemporaryDirectory() as tmp:
             whole = os.path.join(tmp, 'all.hex')
             with open(whole, 'w') as f:
                 f.write(d.pcictl('lspci', '-xxx', check=True).stdout)
             recorded_version = subprocess.run([LSPCI, '--version'], capture_output=True,
                                               text=True).stdout.strip() == 'lspci version 3.9.0'
-            for ref, bdf in self.CASES:
+            for ref, bdf in cases:
                 with self.subTest(ref):
                     one = os.path.join(tmp, bdf.replace(':', '_') + '.hex')
                     with open(one, 'w') as f:
