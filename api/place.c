@@ -101,6 +101,22 @@ int api_fit(struct api *api, const struct pci_bus *bus, uint8_t devfn, const str
                             "to hold what is present");
         return *report ? 0 : -ENOMEM;
     }
+    {
+        struct machine_window w[MACHINE_WINS];
+        bool any = false;
+
+        if (machine_bus_windows(api->m, bus, w) < 0)
+            return -ENOMEM;
+        for (unsigned k = 0; k < MACHINE_WINS; k++)
+            any |= w[k].assigned;
+        if (!any) {
+            /* A bridge the guest has not configured yet: it sizes its windows when it does. */
+            *report = json_pack("{s:b,s:s}", "checked", false, "reason",
+                                "the guest has not configured the bridge of this bus yet: its "
+                                "windows are sized when it does");
+            return *report ? 0 : -ENOMEM;
+        }
+    }
     r = machine_fit_check(api->m, bus, devfn, d, &f);
     if (r < 0)
         return r;
