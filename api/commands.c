@@ -50,6 +50,7 @@ static const struct api_command commands[] = {
     {"query-machines", cmd_query_machines, true},
     {"query-named-block-nodes", api_cmd_query_block_nodes},
     {"query-pci", api_cmd_query_pci},
+    {"query-pci-buses", api_cmd_query_pci_buses},
     {"query-pci-capabilities", api_cmd_query_pci_caps},
     {"query-pci-config", api_cmd_query_pci_config},
     {"query-pci-devices", api_cmd_query_pci_devices},

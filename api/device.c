@@ -63,6 +63,62 @@ static const char *text_args_get(const struct text_args *t, const char *name)
     return NULL;
 }
 
+/* Remove argument `name` and return its value (malloc'd), NULL when absent. */
+static char *text_args_take(struct text_args *t, const char *name)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        char *v;
+
+        if (!streq(t->v[i].name, name))
+            continue;
+        v = t->v[i].value;
+        free(t->v[i].name);
+        memmove(&t->v[i], &t->v[i + 1], (t->n - i - 1) * sizeof(*t->v));
+        t->n--;
+        if (t->n_recorded > i)
+            t->n_recorded--;
+        return v;
+    }
+    return NULL;
+}
+
+/* pcid's placement arguments of device_add (not driver properties): in, and the reply's
+ * members they produce. */
+struct add_ext {
+    bool allow_unassigned; /* "allow-unassigned": add even when a BAR cannot get an address */
+    bool prefer_own_irq;   /* "prefer": "own-irq" */
+    bool asked;            /* either was given: a QMP reply carries the members */
+    json_t *resources;     /* out: the fit report */
+    json_t *placement;     /* out: what "prefer" did */
+};
+
+static int add_ext_parse(struct text_args *t, struct add_ext *x, struct error *err)
+{
+    char *allow = text_args_take(t, "allow-unassigned"), *prefer = text_args_take(t, "prefer");
+    int r = 0;
+
+    if (allow) {
+        x->asked = true;
+        if (qdev_parse_bool(allow, &x->allow_unassigned) < 0)
+            r = error_invalid(err, "Parameter 'allow-unassigned' expects a boolean");
+    }
+    if (prefer && r == 0) {
+        x->asked = true;
+        if (!streq(prefer, "own-irq"))
+            r = error_invalid(err,
+                              "Parameter 'prefer' does not accept value '%s' (known: "
+                              "own-irq)",
+                              prefer);
+        else if (text_args_get(t, "addr"))
+            r = error_invalid(err, "Parameter 'prefer' applies only without 'addr'");
+        else
+            x->prefer_own_irq = true;
+    }
+    free(allow);
+    free(prefer);
+    return r;
+}
+
 /* QEMU's qemu_opts_from_qdict(): JSON values to option text. */
 static int json_to_text(json_t *args, struct text_args *t, bool *has_id)
 {
@@ -238,8 +294,8 @@ static bool acpi_index_used(struct machine *m, uint32_t idx)
  * would go.
  */
 static int device_add_text(struct api *api, struct text_args *t, bool has_id, bool hotplug,
-                           bool dry_run, struct machine_dev **out, struct pci_bus **bus_out,
-                           int *devfn_out, struct error *err)
+                           bool dry_run, struct add_ext *ext, struct machine_dev **out,
+                           struct pci_bus **bus_out, int *devfn_out, struct error *err)
 {
     struct machine *m = api->m;
     const char *id = has_id ? text_args_get(t, "id") : NULL;
@@ -265,6 +321,9 @@ static int device_add_text(struct api *api, struct text_args *t, bool has_id, bo
         return error_invalid(err, "Parameter 'id' expects an identifier");
     if (!driver)
         return error_invalid(err, "Parameter 'driver' is missing");
+    r = add_ext_parse(t, ext, err);
+    if (r < 0)
+        return r;
 
     switch (qdev_type_kind(driver, &other_bus)) {
     case QDEV_TYPE_DRIVER:
@@ -377,12 +436,23 @@ static int device_add_text(struct api *api, struct text_args *t, bool has_id, bo
         pcie_cap_extcap_init_off(d);
     d->no_lnksta_dllla = !po->x_pcie_lnksta_dllla;
     d->hotpluggable = true;
+    if (ext->prefer_own_irq) {
+        r = api_prefer_own_irq(api, bus, d, hotplug, &place.devfn, &ext->placement);
+        if (r < 0)
+            goto fail;
+    }
     /* The bus's hotplug controller has its say once the device exists (QEMU's plug handler). */
     if (hotplug) {
         r = machine_plug_check(m, bus, (uint8_t)place.devfn, err);
         if (r < 0)
             goto fail;
     }
+
+    /* Would the guest find room for its BARs? (pcid's; QEMU does not ask.) */
+    r = api_fit(api, bus, (uint8_t)place.devfn, d, drv->name, hotplug, ext->allow_unassigned,
+                &ext->resources, err);
+    if (r < 0)
+        goto fail;
 
     if (dry_run) {
         pci_dev_destroy(d);
@@ -439,13 +509,17 @@ int api_cmd_device_add(struct api *api, json_t *args, json_t **ret, struct error
     uint64_t t0 = api_now_ns();
     int devfn = -1;
     bool has_id;
+    struct add_ext ext = {0};
     int r = json_to_text(args, &t, &has_id);
 
     if (r == 0)
-        r = device_add_text(api, &t, has_id, hotplug, dry_run, &md, &bus, &devfn, err);
+        r = device_add_text(api, &t, has_id, hotplug, dry_run, &ext, &md, &bus, &devfn, err);
     text_args_free(&t);
-    if (r < 0)
+    if (r < 0) {
+        json_decref(ext.resources);
+        json_decref(ext.placement);
         return r;
+    }
     if (call && dry_run)
         pci_bdf_format(call->bdf, 0, pci_bus_num(bus), (uint8_t)devfn);
     else if (call && md)
@@ -453,6 +527,15 @@ int api_cmd_device_add(struct api *api, json_t *args, json_t **ret, struct error
     if (hotplug && !dry_run)
         api_metrics_hot_add(api, api_now_ns() - t0);
     *ret = json_object();
+    /* QEMU's reply is {}: pcid's members only when REST asks or its arguments were used. */
+    if (call || ext.asked) {
+        if (ext.resources)
+            json_object_set(*ret, "resources", ext.resources);
+        if (ext.placement)
+            json_object_set(*ret, "placement", ext.placement);
+    }
+    json_decref(ext.resources);
+    json_decref(ext.placement);
     return 0;
 }
 
@@ -464,9 +547,14 @@ int api_device_add_props(struct api *api, const struct machine_prop *props, size
 
     for (size_t i = 0; i < n && r == 0; i++)
         r = text_args_push(&t, props[i].name, props[i].value);
-    if (r == 0)
-        r = device_add_text(api, &t, text_args_get(&t, "id") != NULL, hotplug, false, NULL, NULL,
-                            NULL, err);
+    if (r == 0) {
+        struct add_ext ext = {0};
+
+        r = device_add_text(api, &t, text_args_get(&t, "id") != NULL, hotplug, false, &ext, NULL,
+                            NULL, NULL, err);
+        json_decref(ext.resources);
+        json_decref(ext.placement);
+    }
     text_args_free(&t);
     return r;
 }
@@ -482,9 +570,14 @@ int api_device_add_spec(struct api *api, const char *spec, bool hotplug, struct 
     uint64_t t0 = api_now_ns();
     int r = opts_parse(spec, "driver", push_opt, &t);
 
-    if (r == 0)
-        r = device_add_text(api, &t, text_args_get(&t, "id") != NULL, hotplug, false, NULL, NULL,
-                            NULL, err);
+    if (r == 0) {
+        struct add_ext ext = {0};
+
+        r = device_add_text(api, &t, text_args_get(&t, "id") != NULL, hotplug, false, &ext, NULL,
+                            NULL, NULL, err);
+        json_decref(ext.resources);
+        json_decref(ext.placement);
+    }
     text_args_free(&t);
     if (r == 0 && hotplug)
         api_metrics_hot_add(api, api_now_ns() - t0);

@@ -87,6 +87,7 @@ struct machine_dev *api_resolve_device(struct api *api, const char *id, struct e
 /* query.c */
 int api_cmd_query_pci(struct api *api, json_t *args, json_t **ret, struct error *err);
 int api_cmd_query_pci_slots(struct api *api, json_t *args, json_t **ret, struct error *err);
+int api_cmd_query_pci_buses(struct api *api, json_t *args, json_t **ret, struct error *err);
 int api_cmd_query_pci_caps(struct api *api, json_t *args, json_t **ret, struct error *err);
 int api_cmd_query_pci_devices(struct api *api, json_t *args, json_t **ret, struct error *err);
 int api_cmd_query_pci_config(struct api *api, json_t *args, json_t **ret, struct error *err);
@@ -131,5 +132,26 @@ void api_metrics_unplug_request(struct api *api);
 /* A device left: after `pending_ns` of waiting for the guest, or 0 when nobody asked. */
 void api_metrics_unplug(struct api *api, uint64_t pending_ns);
 void api_metrics_unplug_refused(struct api *api);
+
+/*
+ * api_fit() - device_add's resource check (place.c) of realized `d` for `devfn` on `bus`:
+ * skipped for a cold plug and without a guest (the report says why), else
+ * machine_fit_check(). A BAR that does not fit refuses the add (-EBUSY, the BAR, its size and
+ * the window in `err`) unless `allow_unassigned`. On success *report is the "resources" reply
+ * member. Returns 0, -EBUSY or -ENOMEM.
+ */
+int api_fit(struct api *api, const struct pci_bus *bus, uint8_t devfn, const struct pci_device *d,
+            const char *driver, bool hotplug, bool allow_unassigned, json_t **report,
+            struct error *err);
+
+/*
+ * api_prefer_own_irq() - "prefer": "own-irq": the lowest free slot of `bus` (function 0 free,
+ * hot-pluggable when `hotplug`) whose PIRQ line for `d`'s INTx pin no present function outside
+ * that slot drives; *devfn (the default rule's choice on entry) is replaced when one exists.
+ * *report is the "placement" reply member (whether the preference applied, and why not).
+ * Returns 0 or -ENOMEM.
+ */
+int api_prefer_own_irq(struct api *api, const struct pci_bus *bus, const struct pci_device *d,
+                       bool hotplug, int *devfn, json_t **report);
 
 #endif

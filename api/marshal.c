@@ -149,7 +149,8 @@ static char *occupant_text(const struct pci_device *d)
     return s;
 }
 
-static json_t *slot_entry(const struct machine *m, const struct pci_bus *bus, unsigned slot)
+static json_t *slot_entry(const struct machine *m, const struct pci_bus *bus, unsigned slot,
+                          const struct marshal_intx_users *users)
 {
     json_t *o = json_pack("{s:i}", "slot", slot);
     json_t *fns = json_array();
@@ -228,6 +229,7 @@ static json_t *slot_entry(const struct machine *m, const struct pci_bus *bus, un
     json_object_set_new(o, "state", json_string(state));
     json_object_set_new(o, "hotpluggable", json_boolean(hp && !builtin));
     json_object_set_new(o, "functions", fns);
+    json_object_set_new(o, "intx", marshal_intx_routes(m, bus, slot, users));
     if (reason)
         json_object_set_new(o, "reason", json_string(reason));
     /* QEMU accepts any address below a PCIe port, but only device 0 is its link partner. */
@@ -259,7 +261,12 @@ static const char *hotplug_name(enum pci_hotplug hp)
 json_t *marshal_pci_slots(const struct machine *m, const struct pci_bus *only)
 {
     json_t *list = json_array();
+    struct marshal_intx_users users;
 
+    if (marshal_intx_users(m, &users) < 0) {
+        json_decref(list);
+        return NULL;
+    }
     for (unsigned i = 0; i < m->n_buses; i++) {
         const struct pci_bus *bus = m->buses[i];
         json_t *slots = json_array();
@@ -271,7 +278,7 @@ json_t *marshal_pci_slots(const struct machine *m, const struct pci_bus *only)
             continue;
         }
         for (unsigned s = 0; s < nslots; s++)
-            json_array_append_new(slots, slot_entry(m, bus, s));
+            json_array_append_new(slots, slot_entry(m, bus, s, &users));
         o = json_pack("{s:i,s:s,s:b,s:s,s:b,s:b,s:o}", "bus", pci_bus_num(bus), "bus-id", bus->name,
                       "hotpluggable", bus->hotpluggable, "hotplug", hotplug_name(bus->hotplug),
                       "express", bus->express,
@@ -287,6 +294,7 @@ json_t *marshal_pci_slots(const struct machine *m, const struct pci_bus *only)
                                 bus->parent->id ? json_string(bus->parent->id) : json_null());
             json_object_set_new(o, "bridge", p);
         }
+        json_object_set_new(o, "windows", marshal_bus_windows(m, bus));
         if (!bus->hotpluggable) {
             char *why = NULL;
             if (asprintf(&why, "Bus '%s' does not support hotplugging", bus->name) >= 0)
@@ -295,6 +303,7 @@ json_t *marshal_pci_slots(const struct machine *m, const struct pci_bus *only)
         }
         json_array_append_new(list, o);
     }
+    marshal_intx_users_free(&users);
     return list;
 }
 

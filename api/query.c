@@ -34,6 +34,34 @@ int api_cmd_query_pci_slots(struct api *api, json_t *args, json_t **ret, struct 
     return *ret ? 0 : -ENOMEM;
 }
 
+int api_cmd_query_pci_buses(struct api *api, json_t *args, json_t **ret, struct error *err)
+{
+    const struct machine *m = api->m;
+    json_t *list = json_array();
+
+    (void)args;
+    (void)err;
+    for (unsigned i = 0; list && i < m->n_buses; i++) {
+        const struct pci_bus *bus = m->buses[i];
+        json_t *o = json_pack("{s:i,s:s,s:b,s:o}", "bus", pci_bus_num(bus), "bus-id", bus->name,
+                              "express", bus->express, "windows", marshal_bus_windows(m, bus));
+
+        if (o && bus->parent) {
+            char bdf[PCI_BDF_STRLEN];
+            json_t *p = json_pack(
+                "{s:s,s:s}", "driver", bus->parent->name, "bdf",
+                pci_bdf_format(bdf, 0, pci_bus_num(bus->parent->bus), bus->parent->devfn));
+
+            json_object_set_new(p, "id",
+                                bus->parent->id ? json_string(bus->parent->id) : json_null());
+            json_object_set_new(o, "bridge", p);
+        }
+        json_array_append_new(list, o);
+    }
+    *ret = list;
+    return list ? 0 : -ENOMEM;
+}
+
 struct machine_dev *api_find_by_id_or_bdf(struct api *api, json_t *args, struct error *err)
 {
     const char *id = json_string_value(json_object_get(args, "id"));

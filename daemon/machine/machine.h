@@ -81,6 +81,14 @@ struct machine_compat_prop {
     const char *driver, *property, *value;
 };
 
+/* The chipset end of one INTx route (machine_type.intx_route): the PIRQ line a root-bus slot's
+ * pin drives and where the chipset sends that line now. */
+struct machine_intx_link {
+    unsigned link; /* PIRQ index: 0-3 = PIRQA-D (pc), 0-7 = PIRQA-H (q35) */
+    int irq;       /* the ISA IRQ the route register names, -1 when routing is disabled */
+    int gsi;       /* the IOAPIC input the line drives directly, -1 when none (pc) */
+};
+
 struct machine_type {
     const char *name;    /* "pcid-pc-1.1" */
     const char *alias;   /* NULL or a second name ("pc" for the newest version) */
@@ -109,6 +117,13 @@ struct machine_type {
     void (*hotplug_slot_gone)(struct machine *m, struct pci_bus *bus, unsigned slot);
     /* Chipset part of a system reset (after the devices). */
     void (*reset)(struct machine *m);
+    /* INTx routing: pin `pin` (0-3, already swizzled) of root-bus slot `slot` -> the chipset's
+     * PIRQ line and its current route (QEMU's pci_slot_get_pirq / ich9_lpc_map_irq). */
+    void (*intx_route)(const struct machine *m, unsigned slot, int pin,
+                       struct machine_intx_link *out);
+    unsigned pirq_links;    /* 4 (PIIX3 PIRQA-D) or 8 (ICH9 PIRQA-H) */
+    uint64_t pci_hole_base; /* the firmware's 32-bit PCI window [base, 0xfec00000) */
+    uint64_t io_low_end;    /* end of the I/O range below 0xc000 the firmware may use */
 };
 
 /* A property as the user gave it, kept for descriptions and `info qtree`-style output. */

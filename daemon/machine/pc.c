@@ -50,6 +50,15 @@ static int pirq_irq(struct pc *pc, int link)
     return (rc & PIIX3_PIRQ_OFF) || rc >= 16 ? -1 : rc;
 }
 
+static void pc_intx_route(const struct machine *m, unsigned slot, int pin,
+                          struct machine_intx_link *out)
+{
+    struct pc *pc = m->priv;
+    int link = (int)((slot + PC_PIRQ_LINKS - 1 + (unsigned)pin) % PC_PIRQ_LINKS);
+
+    *out = (struct machine_intx_link){.link = (unsigned)link, .irq = pirq_irq(pc, link), .gsi = -1};
+}
+
 static void pc_intx_change(void *opaque, struct pci_device *d, int pin, int change)
 {
     struct pc *pc = opaque;
@@ -189,7 +198,8 @@ static void pc_reset(struct machine *m)
         .root_bus = "pci.0", .root_express = false, .root_hotpluggable = true,                     \
         .foreign_buses = pc_foreign_buses, .conf1 = true, .init = pc_init, .fini = pc_fini,        \
         .hotplug_plug = pc_hotplug_plug, .hotplug_unplug_request = pc_hotplug_unplug_request,      \
-        .hotplug_slot_gone = pc_hotplug_slot_gone, .reset = pc_reset,                              \
+        .hotplug_slot_gone = pc_hotplug_slot_gone, .reset = pc_reset, .intx_route = pc_intx_route, \
+        .pirq_links = PC_PIRQ_LINKS, .pci_hole_base = 0x80000000ULL, .io_low_end = 0xa000,         \
     }
 
 const struct machine_type machine_pc_1_1 =

@@ -52,6 +52,17 @@ static unsigned pirq_of(unsigned slot, int pin)
     return (slot + (unsigned)pin) % 4 + 4;
 }
 
+static void q35_intx_route(const struct machine *m, unsigned slot, int pin,
+                           struct machine_intx_link *out)
+{
+    const struct q35 *q = m->priv;
+    unsigned pirq = pirq_of(slot, pin);
+
+    *out = (struct machine_intx_link){.link = pirq,
+                                      .irq = ich9_lpc_pirq_irq(q->lpc, pirq),
+                                      .gsi = (int)(Q35_GSI_PIRQ_BASE + pirq)};
+}
+
 static void update_isa(struct q35 *q, int irq)
 {
     int level = 0;
@@ -178,7 +189,8 @@ static void q35_fini(struct machine *m)
         .name = _name, .alias = _alias, .desc = "Standard PC (Q35 + ICH9, 2009)", .family = "q35", \
         .version = _version, .is_default = false, .compat = _compat, .root_bus = "pcie.0",         \
         .root_express = true, .root_hotpluggable = false, .foreign_buses = q35_foreign_buses,      \
-        .conf1 = true, .init = q35_init, .fini = q35_fini,                                         \
+        .conf1 = true, .init = q35_init, .fini = q35_fini, .intx_route = q35_intx_route,           \
+        .pirq_links = ICH9_LPC_NB_PIRQS, .pci_hole_base = 0xc0000000ULL, .io_low_end = 0x10000,    \
     }
 
 const struct machine_type machine_q35_1_1 =

@@ -122,6 +122,11 @@ static enum MHD_Result get_pci_text(struct rest_ctx *x)
                      NULL);
 }
 
+static enum MHD_Result get_buses(struct rest_ctx *x)
+{
+    return read_json(x, "query-pci-buses", NULL);
+}
+
 static enum MHD_Result get_slots(struct rest_ctx *x)
 {
     const char *bus = rest_query(x, "bus");
@@ -159,13 +164,26 @@ static enum MHD_Result post_devices(struct rest_ctx *x)
                         ? json_string_value(json_object_get(args, "driver"))
                         : "");
     r = rest_command(x, "device_add", args, &call, &ret, &err);
-    json_decref(ret);
     if (r < 0 || !driver) {
+        json_decref(ret);
         json_decref(id);
         free(driver);
         return r < 0 ? rest_send_api_error(x, r, &err, &call) : MHD_NO;
     }
-    ret = json_pack("{s:s,s:s,s:o}", "bdf", call.bdf, "driver", driver, "id", id);
+    {
+        /* device_add's report: the fit of the BARs, and what "prefer" did. */
+        json_t *res = json_incref(json_object_get(ret, "resources"));
+        json_t *placement = json_incref(json_object_get(ret, "placement"));
+
+        json_decref(ret);
+        ret = json_pack("{s:s,s:s,s:o}", "bdf", call.bdf, "driver", driver, "id", id);
+        if (ret && res)
+            json_object_set(ret, "resources", res);
+        if (ret && placement)
+            json_object_set(ret, "placement", placement);
+        json_decref(res);
+        json_decref(placement);
+    }
     free(driver);
     if (call.dry_run) {
         json_object_set_new(ret, "dry-run", json_true());
@@ -447,6 +465,7 @@ static const struct rest_route routes[] = {
     {"/v1/pci", .get = get_pci},
     {"/v1/pci/text", .get = get_pci_text},
     {"/v1/slots", .get = get_slots},
+    {"/v1/buses", .get = get_buses},
     {"/v1/devices", .get = get_devices, .post = post_devices},
     {"/v1/devices/{id}", .get = get_device, .del = delete_device},
     {"/v1/devices/{id}/capabilities", .get = get_caps},

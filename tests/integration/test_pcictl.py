@@ -60,6 +60,7 @@ class Pcictl(unittest.TestCase):
 
     def test_add_json_and_bus(self):
         out = json.loads(self.run_ok('--json', 'add', 'e1000', '--id', 'n1', '--bus', 'pci.0'))
+        self.assertIn('checked', out.pop('resources'))  # the fit report (docs/api.md)
         self.assertEqual(out, {'id': 'n1', 'bdf': '0000:00:02.0', 'driver': 'e1000'})
 
     def test_refused(self):
@@ -154,6 +155,7 @@ class Pcictl(unittest.TestCase):
                                          'arguments': {'id': 'dry'}})['error']['class'],
                          'DeviceNotFound')
         js = json.loads(self.run_ok('--json', 'add', 'e1000', '--dry-run'))
+        self.assertIn('checked', js.pop('resources'))
         self.assertEqual(js, {'bdf': '0000:00:02.0', 'driver': 'e1000', 'id': None,
                               'dry-run': True})
 

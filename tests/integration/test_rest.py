@@ -83,7 +83,8 @@ class Rest(unittest.TestCase):
         slots = {s['slot']: s for s in bus['slots']}
         self.assertEqual(sorted(slots), list(range(32)))
         for s in bus['slots']:
-            self.assertEqual(set(s) - {'reason'}, {'slot', 'state', 'hotpluggable', 'functions'})
+            self.assertEqual(set(s) - {'reason'}, {'slot', 'state', 'hotpluggable', 'functions',
+                                                        'intx'})
         self.assertEqual(slots[0]['state'], 'builtin')
         self.assertEqual(slots[1]['state'], 'builtin')
         self.assertEqual([f['driver'] for f in slots[1]['functions']],
@@ -111,6 +112,7 @@ class Rest(unittest.TestCase):
         status, body, _ = self.add(driver='virtio-net-pci', id='net0', addr='0x3',
                                    mac='52:54:00:12:34:56')
         self.assertEqual(status, 201)
+        self.assertIn('checked', body.pop('resources'))
         self.assertEqual(body, {'id': 'net0', 'bdf': '0000:00:03.0', 'driver': 'virtio-net-pci'})
         status, body, _ = self.add(driver='e1000')
         self.assertEqual((status, body['id'], body['bdf']), (201, None, '0000:00:02.0'))

@@ -201,6 +201,7 @@ class OpenApi(unittest.TestCase):
                 self.d = running
         c('DELETE', '/v1/devices/{id}', '/v1/devices/nosuch', want=404)
         c('POST', '/v1/devices', '/v1/devices', {'driver': 'e1000', 'id': 'n1'}, want=201)
+        c('GET', '/v1/buses', '/v1/buses', want=200)
         c('DELETE', '/v1/devices/{id}', '/v1/devices/n1?wait=10', want=200)
         # State: the description, snapshots and their refusals (once blk0's removal, asked
         # for above, is done: nothing moves in between).
@@ -293,6 +294,7 @@ class QmpSchema(unittest.TestCase):
             ('blockdev-add', {'driver': 'null-co', 'node-name': 'n1', 'size': 4096}),
             ('query-named-block-nodes', {}), ('blockdev-del', {'node-name': 'n1'}),
             ('query-pci', {}), ('query-pci-slots', {}), ('query-pci-slots', {'bus': 'pci.0'}),
+            ('query-pci-buses', {}),
             ('query-pci-devices', {}), ('query-pci-devices', {'id': 'net0'}),
             ('query-pci-capabilities', {'id': 'net0'}),
             ('query-pci-capabilities', {'bdf': '0000:00:00.0'}),
