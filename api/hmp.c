@@ -140,6 +140,80 @@ char *hmp_info_pci_text(json_t *pci)
     return sb_take(&b);
 }
 
+static const char *jstr(json_t *o, const char *key, const char *dflt)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    return v ? v : dflt;
+}
+
+/* "INTA: PIRQA, IRQ 10, shared with 0000:00:01.3 (PIIX4_PM)" for the first pin of `intx`. */
+static void slot_inta_text(struct sbuf *b, json_t *intx)
+{
+    json_t *a = json_array_get(intx, 0), *irq, *gsi, *sh;
+    size_t i;
+
+    if (!a)
+        return;
+    sb_printf(b, "; %s: %s", jstr(a, "pin", "INTA"), jstr(a, "pirq", "-"));
+    if (jint(a, "bridges"))
+        sb_printf(b, " (as %s of root slot %" PRId64 ")", jstr(a, "root-pin", "?"),
+                  (int64_t)jint(a, "root-slot"));
+    irq = json_object_get(a, "irq");
+    gsi = json_object_get(a, "gsi");
+    if (json_is_integer(irq))
+        sb_printf(b, ", IRQ %" PRId64, (int64_t)json_integer_value(irq));
+    else
+        sb_printf(b, ", IRQ disabled");
+    if (json_is_integer(gsi))
+        sb_printf(b, ", GSI %" PRId64, (int64_t)json_integer_value(gsi));
+    sh = json_object_get(a, "shared-with");
+    json_array_foreach(sh, i, a) sb_printf(b, "%s%s (%s)", i ? ", " : ", shared with ",
+                                           jstr(a, "bdf", "?"), jstr(a, "driver", "?"));
+}
+
+char *hmp_info_slots_text(json_t *slots)
+{
+    struct sbuf b = {0};
+    json_t *bus, *slot, *w, *fn;
+    size_t i, k, j;
+
+    json_array_foreach(slots, i, bus)
+    {
+        sb_printf(&b, "Bus %3" PRId64 " '%s': %s, hotplug %s%s\n", (int64_t)jint(bus, "bus"),
+                  jstr(bus, "bus-id", "?"),
+                  json_is_true(json_object_get(bus, "express")) ? "PCI Express" : "PCI",
+                  jstr(bus, "hotplug", "none"),
+                  json_is_false(json_object_get(bus, "reachable")) ? ", not reachable yet" : "");
+        json_array_foreach(json_object_get(bus, "windows"), k, w)
+        {
+            if (!json_is_true(json_object_get(w, "assigned"))) {
+                sb_printf(&b, "  %s window: not assigned\n", jstr(w, "type", "?"));
+                continue;
+            }
+            sb_printf(&b,
+                      "  %s window 0x%" PRIx64 "-0x%" PRIx64 ": %" PRIu64
+                      " bytes used, largest free block %" PRIu64 "\n",
+                      jstr(w, "type", "?"), jint(w, "base"), jint(w, "limit"), jint(w, "used"),
+                      jint(w, "largest-free"));
+        }
+        json_array_foreach(json_object_get(bus, "slots"), k, slot)
+        {
+            sb_printf(&b, "  slot %2" PRId64 ": %s", (int64_t)jint(slot, "slot"),
+                      jstr(slot, "state", "?"));
+            json_array_foreach(json_object_get(slot, "functions"), j, fn)
+            {
+                const char *id = json_string_value(json_object_get(fn, "id"));
+                sb_printf(&b, "%s%" PRId64 " %s%s%s%s", j ? ", " : ", ",
+                          (int64_t)jint(fn, "function"), jstr(fn, "driver", "?"), id ? " '" : "",
+                          id ? id : "", id ? "'" : "");
+            }
+            slot_inta_text(&b, json_object_get(slot, "intx"));
+            sb_printf(&b, "\n");
+        }
+    }
+    return sb_take(&b);
+}
+
 char *hmp_crlf(const char *text)
 {
     size_t n = 0;
@@ -178,6 +252,7 @@ static const struct hmp_cmd hmp_cmds[] = {
 
 static const struct hmp_cmd hmp_info_cmds[] = {
     {"pci", "", "show PCI info"},
+    {"slots", "", "show each slot's state, its INTA route and each bus's windows (pcid)"},
 };
 
 static const char *skip_ws(const char *p)
@@ -280,6 +355,18 @@ static char *hmp_run(struct api *api, const char *line)
                     sb_printf(&b, "%s", text);
                 free(text);
                 json_decref(pci);
+            }
+        } else if (streq(sub, "slots")) {
+            if (*skip_ws(p)) {
+                sb_printf(&b, "slots: extraneous characters at the end of line\n"
+                              "Try \"help info slots\" for more information\n");
+            } else {
+                json_t *slots = marshal_pci_slots(api->m, NULL);
+                char *text = hmp_info_slots_text(slots);
+                if (text)
+                    sb_printf(&b, "%s", text);
+                free(text);
+                json_decref(slots);
             }
         } else {
             sb_printf(&b, "unknown command: 'info %s'\n", sub);

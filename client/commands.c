@@ -197,14 +197,39 @@ static int keep_free_slots(json_t *buses)
     return 0;
 }
 
-/* The slots table: BUS, SLOT, STATE, HOTPLUG, FUNCTIONS, REASON. */
+/* "PIRQA/10 +2": where the slot's INTA goes (PIRQ line, IRQ or "-" when the route is off) and
+ * how many functions already use that line; "-" without routing information. */
+static void slot_inta(const json_t *slot, char *buf, size_t len)
+{
+    const json_t *a = json_array_get(json_object_get(slot, "intx"), 0);
+    const json_t *irq = json_object_get(a, "irq");
+    size_t shared = json_array_size(json_object_get(a, "shared-with"));
+    int n;
+
+    if (!a) {
+        snprintf(buf, len, "-");
+        return;
+    }
+    n = snprintf(buf, len, "%s/", json_string_value(json_object_get(a, "pirq")) ?: "?");
+    if (n < 0 || (size_t)n >= len)
+        return;
+    if (json_is_integer(irq))
+        n += snprintf(buf + n, len - (size_t)n, "%" JSON_INTEGER_FORMAT, json_integer_value(irq));
+    else
+        n += snprintf(buf + n, len - (size_t)n, "-");
+    if (shared && n > 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, " +%zu", shared);
+}
+
+/* The slots table: BUS, SLOT, STATE, HOTPLUG, INTA, FUNCTIONS, REASON. */
 static int print_slots(const json_t *buses)
 {
-    static const char *const hdr[] = {"BUS", "SLOT", "STATE", "HOTPLUG", "FUNCTIONS", "REASON"};
+    static const char *const hdr[] = {"BUS",  "SLOT",      "STATE", "HOTPLUG",
+                                      "INTA", "FUNCTIONS", "REASON"};
     _cleanup_(table_freep) struct table *t = NULL;
     const json_t *bus, *slot;
     size_t i, k;
-    int e = table_new(6, hdr, &t);
+    int e = table_new(7, hdr, &t);
 
     json_array_foreach(buses, i, bus)
     {
@@ -214,12 +239,13 @@ static int print_slots(const json_t *buses)
         {
             _cleanup_(freep) char *fns = slot_functions(json_object_get(slot, "functions"));
             const json_t *hp = json_object_get(slot, "hotpluggable");
-            char where[48];
-            const char *row[6] = {
+            char where[48], inta[64];
+            const char *row[7] = {
                 json_string_value(json_object_get(bus, "bus-id")),
                 where,
                 json_string_value(json_object_get(slot, "state")),
                 json_is_boolean(hp) ? (json_is_true(hp) ? "yes" : "no") : NULL,
+                inta,
                 fns,
                 json_string_value(json_object_get(slot, "reason")),
             };
@@ -228,6 +254,7 @@ static int print_slots(const json_t *buses)
                 return -ENOMEM;
             snprintf(where, sizeof(where), "%02llx:%02llx", (unsigned long long)busnr,
                      (unsigned long long)int_or(slot, "slot", 0));
+            slot_inta(slot, inta, sizeof(inta));
             e = table_add_row(t, row);
         }
     }

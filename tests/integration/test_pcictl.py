@@ -101,6 +101,23 @@ class Pcictl(unittest.TestCase):
         self.assertTrue(all('free' in l for l in free[1:]))
         js = json.loads(self.run_ok('--json', 'slots'))
         self.assertEqual(js, self.q.cmd('query-pci-slots'))
+        # The INTA column and `info slots` tell each slot's INTA route as query-pci-slots does.
+        self.assertEqual(lines[0].split()[4], 'INTA')
+        text = self.q.hmp('info slots').replace('\r\n', '\n').splitlines()
+        self.assertEqual(text[0], "Bus   0 'pci.0': PCI, hotplug acpi")
+        for slot in js[0]['slots']:
+            a = slot['intx'][0]
+            want = '%s/%s' % (a['pirq'], '-' if a['irq'] is None else a['irq'])
+            if a['shared-with']:
+                want += ' +%d' % len(a['shared-with'])
+            row = [l for l in lines if ' 00:%02x ' % slot['slot'] in ' %s ' % l][0]
+            self.assertEqual(row.split()[4:4 + len(want.split())], want.split(), row)
+            line = [l for l in text if l.startswith('  slot %2d: ' % slot['slot'])][0]
+            self.assertIn('; INTA: %s, IRQ %s' % (a['pirq'], 'disabled' if a['irq'] is None
+                                                  else a['irq']), line)
+            for other in a['shared-with']:
+                self.assertIn('%s (%s)' % (other['bdf'], other['driver']), line)
+        self.assertIn('info slots -- show each slot', self.q.hmp('info').replace('\r', ''))
 
     def test_devices_caps_config(self):
         self.run_ok('add', 'virtio-blk-pci', '--id', 'blk0', '--addr', '7', 'drive=null0')
