@@ -175,13 +175,21 @@ class Fit(unittest.TestCase):
             self.assertTrue(res['unassigned'])
             self.assertEqual(len(q.cmd('query-pci-devices')), before + n + 1)
 
+    PC = ['--device', 'pci-bridge,id=br1,chassis_nr=1,addr=5']
+    Q35 = ['--device', 'pcie-root-port,id=rp1,chassis=1,addr=4',
+           '--device', 'pci-bridge,id=br1,chassis_nr=3,bus=rp1']
+
     def test_pc_bridge_qmp(self):
-        self.run_fill('pc', ['--device', 'pci-bridge,id=br1,chassis_nr=1,addr=5'], 'br1', 'qmp')
+        self.run_fill('pc', self.PC, 'br1', 'qmp')
+
+    def test_pc_bridge_rest(self):
+        self.run_fill('pc', self.PC, 'br1', 'rest')
+
+    def test_q35_behind_root_port_qmp(self):
+        self.run_fill('q35', self.Q35, 'br1', 'qmp')
 
     def test_q35_behind_root_port_rest(self):
-        self.run_fill('q35', ['--device', 'pcie-root-port,id=rp1,chassis=1,addr=4',
-                              '--device', 'pci-bridge,id=br1,chassis_nr=3,bus=rp1'],
-                      'br1', 'rest')
+        self.run_fill('q35', self.Q35, 'br1', 'rest')
 
     def test_root_port_too_small(self):
         """The port's windows are fixed after boot: a BAR larger than its memory window is
