@@ -189,7 +189,8 @@ static int collect_used(const struct machine *m, const struct pci_bus *bus, bool
                 return r;
         }
     }
-    qsort(out->v, out->n, sizeof(*out->v), span_cmp);
+    if (out->n > 1)
+        qsort(out->v, out->n, sizeof(*out->v), span_cmp);
     return 0;
 }
 
