@@ -158,7 +158,7 @@ int api_prefer_own_irq(struct api *api, const struct pci_bus *bus, const struct 
                        bool hotplug, int *devfn, json_t **report)
 {
     struct marshal_intx_users users;
-    uint8_t pin = d->config[PCI_INTERRUPT_PIN];
+    uint8_t pin = ld8(d->config + PCI_INTERRUPT_PIN);
     const char *why = NULL;
     char pirq[8], bdf[PCI_BDF_STRLEN];
     int chosen = -1;

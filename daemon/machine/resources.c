@@ -139,11 +139,15 @@ static bool bridge_window(const struct pci_device *br, enum machine_win w, uint6
 {
     static const enum pci_bridge_window map[MACHINE_WINS] = {
         PCI_BRIDGE_WINDOW_IO, PCI_BRIDGE_WINDOW_MEM, PCI_BRIDGE_WINDOW_PREF};
-    uint16_t cmd = (uint16_t)le_load(br->config + PCI_COMMAND, 2);
+    uint8_t cfg[PCI_CONFIG_HEADER_SIZE];
+    uint16_t cmd;
 
-    pci_bridge_window(br->config, map[w], base, limit);
-    *is64 = w == MACHINE_WIN_PREF && (ld8(br->config + PCI_PREF_MEMORY_BASE) &
-                                      PCI_PREF_RANGE_TYPE_MASK) == PCI_PREF_RANGE_TYPE_64;
+    /* A vCPU may be writing the registers: decode one copy of the header. */
+    pci_dev_config_copy(br, cfg, 0, sizeof(cfg));
+    cmd = le_get16(cfg + PCI_COMMAND);
+    pci_bridge_window(cfg, map[w], base, limit);
+    *is64 = w == MACHINE_WIN_PREF &&
+            (cfg[PCI_PREF_MEMORY_BASE] & PCI_PREF_RANGE_TYPE_MASK) == PCI_PREF_RANGE_TYPE_64;
     if (*base > *limit)
         return false;
     return is_io(w) ? (cmd & PCI_COMMAND_IO) : (cmd & PCI_COMMAND_MEMORY);

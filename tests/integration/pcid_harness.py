@@ -16,6 +16,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -294,9 +295,14 @@ class Pcid:
             text = self.logtext()
             if 'Sanitizer' in text or 'runtime error:' in text:
                 report = text
+            if exc and exc[0] and text:
+                # The test failed: what pcid said is part of the story (a crash, a sanitizer
+                # report, a refusal).
+                sys.stderr.write('--- pcid log (%s) ---\n%s--- end of pcid log ---\n' %
+                                 (' '.join(self.args[7:]), text[-20000:]))
             self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
-        if report and not exc[0]:
+        if report and not (exc and exc[0]):
             raise AssertionError('pcid reported a defect:\n' + report)
 
 
