@@ -53,7 +53,7 @@ struct e1000 {
      * / 4, an anonymous mapping of its own: the pages of registers nobody wrote stay unbacked
      * (most of the 64 KiB), which keeps a device small and its hot-add free of page clearing. */
     uint32_t *mac_reg;
-    uint32_t *pbm;                    /* packet buffer memory, allocated on first write */
+    uint32_t *pbm; /* packet buffer memory, allocated on first write */
     uint16_t phy[E1000_PHY_REGS];
     struct {
         uint32_t val_in; /* bits shifted in from the guest (opcode, address) */
