@@ -19,8 +19,9 @@
 struct api_command {
     const char *name;
     api_handler_fn fn;
-    bool no_lock; /* runs without the control lock */
-    bool debug;   /* test-only: exists with api_options.debug_commands ("if" in the schema) */
+    bool no_lock;     /* runs without the control lock */
+    bool debug;       /* test-only: exists with api_options.debug_commands ("if" in the schema) */
+    api_text_fn text; /* optional: the value serialized directly (api_call_text()) */
 };
 
 static int cmd_qmp_capabilities(struct api *api, json_t *args, json_t **ret, struct error *err);
@@ -43,13 +44,13 @@ static const struct api_command commands[] = {
     {"device-list-properties", api_cmd_device_list_properties},
     {"device_add", api_cmd_device_add},
     {"device_del", api_cmd_device_del},
-    {"human-monitor-command", api_cmd_hmp},
+    {"human-monitor-command", api_cmd_hmp, .text = api_text_hmp},
     {"qmp_capabilities", cmd_qmp_capabilities, true},
     {"query-commands", cmd_query_commands, true},
     {"query-machine-description", api_cmd_query_machine_description},
     {"query-machines", cmd_query_machines, true},
     {"query-named-block-nodes", api_cmd_query_block_nodes},
-    {"query-pci", api_cmd_query_pci},
+    {"query-pci", api_cmd_query_pci, .text = api_text_query_pci},
     {"query-pci-buses", api_cmd_query_pci_buses},
     {"query-pci-capabilities", api_cmd_query_pci_caps},
     {"query-pci-config", api_cmd_query_pci_config},
@@ -238,8 +239,10 @@ struct machine *api_machine(struct api *api)
     return api->m;
 }
 
-int api_call(struct api *api, const char *name, json_t *args, struct api_call *call, json_t **ret,
-             struct error *err)
+/* api_call() and api_call_text(): `text` NULL asks for the value in *ret, else serialized with
+ * json_dumps `flags` in *text (*ret then stays NULL). */
+static int run(struct api *api, const char *name, json_t *args, struct api_call *call, size_t flags,
+               json_t **ret, char **text, struct error *err)
 {
     uint64_t t0 = api_now_ns();
     const struct api_command *c = find_command(name);
@@ -249,6 +252,8 @@ int api_call(struct api *api, const char *name, json_t *args, struct api_call *c
     int r;
 
     *ret = NULL;
+    if (text)
+        *text = NULL;
     if (!c || !sc || (c->debug && !api->opts.debug_commands)) {
         c = NULL; /* a test-only command that is off is not there at all, metrics included */
         r = error_setf(err, ERROR_CLASS_COMMAND_NOT_FOUND, ERROR_KIND_INVALID,
@@ -282,7 +287,10 @@ int api_call(struct api *api, const char *name, json_t *args, struct api_call *c
         }
         api->call = call;
     }
-    r = c->fn(api, args, ret, err);
+    if (text && c->text)
+        r = c->text(api, args, flags, text, err);
+    else
+        r = c->fn(api, args, ret, err);
     if (call) {
         api->call = NULL;
         call->generation = api->m->generation;
@@ -293,14 +301,26 @@ int api_call(struct api *api, const char *name, json_t *args, struct api_call *c
     if (lock && r >= 0 && api->m->config_gen != gen && api_persist(api, err) < 0) {
         json_decref(*ret);
         *ret = NULL;
+        if (text) {
+            free(*text);
+            *text = NULL;
+        }
         r = -EIO;
     } else if (lock) {
         machine_persist(api->m, NULL);
     }
     if (lock)
         machine_unlock(api->m);
-    if (r >= 0 && !*ret)
+    if (r >= 0 && !*ret && !(text && *text))
         *ret = json_object();
+    /* Serialized outside the control lock. */
+    if (r >= 0 && text && !*text) {
+        *text = json_dumps(*ret, flags);
+        json_decref(*ret);
+        *ret = NULL;
+        if (!*text)
+            r = -ENOMEM;
+    }
 out:
     pthread_mutex_lock(&api->stats_lock);
     api->stats.commands++;
@@ -313,11 +333,29 @@ out:
     if (r < 0) {
         json_decref(*ret);
         *ret = NULL;
+        if (text) {
+            free(*text);
+            *text = NULL;
+        }
     }
     api_metrics_command(api, c ? (size_t)(c - commands) : ARRAY_SIZE(commands),
                         r < 0 ? (err ? err->cls : ERROR_CLASS_GENERIC) : ERROR_CLASS_NONE,
                         api_now_ns() - t0);
     return r < 0 ? r : 0;
+}
+
+int api_call(struct api *api, const char *name, json_t *args, struct api_call *call, json_t **ret,
+             struct error *err)
+{
+    return run(api, name, args, call, 0, ret, NULL, err);
+}
+
+int api_call_text(struct api *api, const char *name, json_t *args, struct api_call *call,
+                  size_t flags, char **text, struct error *err)
+{
+    json_t *ret = NULL;
+
+    return run(api, name, args, call, flags, &ret, text, err);
 }
 
 int api_execute(struct api *api, const char *name, json_t *args, json_t **ret, struct error *err)
@@ -512,6 +550,10 @@ void api_free(struct api *api)
     api_events_fini(&api->events);
     pthread_mutex_destroy(&api->listeners_lock);
     pthread_mutex_destroy(&api->stats_lock);
+    for (size_t i = 0; i < ARRAY_SIZE(api->query_pci); i++)
+        query_cache_clear(&api->query_pci[i]);
+    query_cache_clear(&api->info_pci);
+    sbuf_free(&api->query_key);
     free(api->state_dir);
     free(api);
 }

@@ -164,6 +164,17 @@ int api_call(struct api *api, const char *name, json_t *args, struct api_call *c
              struct error *err);
 
 /*
+ * api_call_text() - api_call() whose value comes back serialized: *text is a malloc'd,
+ * NUL-terminated string, exactly json_dumps(value, flags) (JSON_* flags of jansson; add
+ * JSON_ENCODE_ANY for commands whose value is not an object or array). Commands that can write
+ * their answer directly (query-pci, from a cache checked against the machine) skip building
+ * the value. Returns what api_call() returns (-ENOMEM also when serializing fails); *text is
+ * NULL on error.
+ */
+int api_call_text(struct api *api, const char *name, json_t *args, struct api_call *call,
+                  size_t flags, char **text, struct error *err);
+
+/*
  * api_schema_check() - every command of the table has a schema entry and every schema command
  * a handler, and a command is test-only (registered with api_options.debug_commands only) in
  * the table exactly when its schema entry says so ("if": "PCID_DEBUG_COMMANDS"). Returns 0, or

@@ -16,13 +16,13 @@
 #include "marshal.h"
 
 /* A growing text buffer. */
-struct sbuf {
+struct textbuf {
     char *s;
     size_t len, cap;
     bool oom;
 };
 
-static void _printf_(2, 3) sb_printf(struct sbuf *b, const char *fmt, ...)
+static void _printf_(2, 3) sb_printf(struct textbuf *b, const char *fmt, ...)
 {
     va_list ap;
     int n;
@@ -53,7 +53,7 @@ static void _printf_(2, 3) sb_printf(struct sbuf *b, const char *fmt, ...)
     }
 }
 
-static char *sb_take(struct sbuf *b)
+static char *sb_take(struct textbuf *b)
 {
     if (b->oom) {
         free(b->s);
@@ -69,7 +69,7 @@ static uint64_t jint(json_t *o, const char *k)
     return (uint64_t)json_integer_value(json_object_get(o, k));
 }
 
-static void info_pci_device(struct sbuf *b, json_t *dev)
+static void info_pci_device(struct textbuf *b, json_t *dev)
 {
     json_t *cls = json_object_get(dev, "class_info");
     json_t *id = json_object_get(dev, "id");
@@ -131,7 +131,7 @@ static void info_pci_device(struct sbuf *b, json_t *dev)
 
 char *hmp_info_pci_text(json_t *pci)
 {
-    struct sbuf b = {0};
+    struct textbuf b = {0};
     json_t *bus, *dev;
     size_t i, j;
 
@@ -147,7 +147,7 @@ static const char *jstr(json_t *o, const char *key, const char *dflt)
 }
 
 /* "INTA: PIRQA, IRQ 10, shared with 0000:00:01.3 (PIIX4_PM)" for the first pin of `intx`. */
-static void slot_inta_text(struct sbuf *b, json_t *intx)
+static void slot_inta_text(struct textbuf *b, json_t *intx)
 {
     json_t *a = json_array_get(intx, 0), *irq, *gsi, *sh;
     size_t i;
@@ -173,7 +173,7 @@ static void slot_inta_text(struct sbuf *b, json_t *intx)
 
 char *hmp_info_slots_text(json_t *slots)
 {
-    struct sbuf b = {0};
+    struct textbuf b = {0};
     json_t *bus, *slot, *w, *fn;
     size_t i, k, j;
 
@@ -277,12 +277,12 @@ static char *next_word(const char **pp)
     return w;
 }
 
-static void usage_error(struct sbuf *b, const char *cmd, const char *what)
+static void usage_error(struct textbuf *b, const char *cmd, const char *what)
 {
     sb_printf(b, "%s: %s\nTry \"help %s\" for more information\n", cmd, what, cmd);
 }
 
-static void help_for(struct sbuf *b, const struct hmp_cmd *tab, size_t n, const char *prefix,
+static void help_for(struct textbuf *b, const struct hmp_cmd *tab, size_t n, const char *prefix,
                      const char *only)
 {
     for (size_t i = 0; i < n; i++) {
@@ -298,7 +298,7 @@ static void help_for(struct sbuf *b, const struct hmp_cmd *tab, size_t n, const 
     }
 }
 
-static void device_help(struct api *api, struct sbuf *b, const char *spec)
+static void device_help(struct api *api, struct textbuf *b, const char *spec)
 {
     const struct qdev_driver *drv;
     char *name = strndup(spec, strcspn(spec, ","));
@@ -330,7 +330,7 @@ static bool wants_help(const char *spec)
 /* Run one HMP line; returns the monitor's text with "\n" line ends. */
 static char *hmp_run(struct api *api, const char *line)
 {
-    struct sbuf b = {0};
+    struct textbuf b = {0};
     const char *p = line;
     char *cmd = next_word(&p);
     struct error err = {0};
@@ -446,5 +446,56 @@ int api_cmd_hmp(struct api *api, json_t *args, json_t **ret, struct error *err)
         return error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL, "out of memory");
     *ret = json_string(crlf);
     free(crlf);
+    return 0;
+}
+
+/* Whether `line` is "info pci" (with any spacing), which hmp_run() answers from the topology
+ * alone. */
+static bool is_info_pci(const char *line)
+{
+    const char *p = line;
+    char *cmd = next_word(&p), *sub = NULL;
+    bool yes = false;
+
+    if (cmd && streq(cmd, "info")) {
+        sub = next_word(&p);
+        yes = sub && streq(sub, "pci") && !*skip_ws(p);
+    }
+    free(cmd);
+    free(sub);
+    return yes;
+}
+
+int api_text_hmp(struct api *api, json_t *args, size_t flags, char **text, struct error *err)
+{
+    json_t *cpu = json_object_get(args, "cpu-index");
+    bool cacheable = !(cpu && json_integer_value(cpu) != 0) &&
+                     is_info_pci(json_string_value(json_object_get(args, "command-line")));
+    struct sbuf after = {0};
+    const char *hit;
+    json_t *ret = NULL;
+    int r;
+
+    if (cacheable && query_cache_key(api->m, &api->query_key) == 0 &&
+        (hit = query_cache_get(&api->info_pci, &api->query_key, flags))) {
+        *text = strdup(hit);
+        return *text ? 0 : -ENOMEM;
+    }
+    r = api_cmd_hmp(api, args, &ret, err);
+    if (r < 0)
+        return r;
+    *text = json_dumps(ret, flags);
+    json_decref(ret);
+    if (!*text)
+        return -ENOMEM;
+    /* Kept only if no vCPU moved what it was made from while it was made. */
+    if (cacheable && sbuf_ok(&api->query_key) && query_cache_key(api->m, &after) == 0 &&
+        after.len == api->query_key.len && !memcmp(after.p, api->query_key.p, after.len)) {
+        char *copy = strdup(*text);
+
+        if (copy)
+            query_cache_put(&api->info_pci, &api->query_key, flags, copy);
+    }
+    sbuf_free(&after);
     return 0;
 }

@@ -16,6 +16,7 @@
 
 #include "commands.h"
 #include "metrics.h"
+#include "query_cache.h"
 
 #define API_MAX_LISTENERS  16
 #define API_MAX_COLLECTORS 8
@@ -68,6 +69,12 @@ struct api {
     struct api_call *call; /* under the control lock: the running api_call()'s details */
     struct api_events events;
     struct api_metrics metrics;
+    /* Under the control lock: serialized query-pci answers (one per json_dumps flags a front
+     * door uses: QMP's and REST's), "info pci" serialized as human-monitor-command's value,
+     * and the key buffer they are checked with. */
+    struct query_cache query_pci[2];
+    struct query_cache info_pci;
+    struct sbuf query_key;
     char *state_dir;     /* where snapshots live; NULL: pcid runs without a state directory */
     uint64_t started_ns; /* CLOCK_MONOTONIC when the guest started running, 0 = paused */
 };
@@ -77,6 +84,9 @@ struct api {
 uint64_t api_virtual_ms(const struct api *api);
 
 typedef int (*api_handler_fn)(struct api *api, json_t *args, json_t **ret, struct error *err);
+/* A handler that writes its value serialized with json_dumps `flags` (a malloc'd string). */
+typedef int (*api_text_fn)(struct api *api, json_t *args, size_t flags, char **text,
+                           struct error *err);
 
 /* device.c */
 int api_cmd_device_add(struct api *api, json_t *args, json_t **ret, struct error *err);
@@ -86,6 +96,10 @@ struct machine_dev *api_resolve_device(struct api *api, const char *id, struct e
 
 /* query.c */
 int api_cmd_query_pci(struct api *api, json_t *args, json_t **ret, struct error *err);
+/* human-monitor-command serialized; "info pci" from api->info_pci while the machine matches. */
+int api_text_hmp(struct api *api, json_t *args, size_t flags, char **text, struct error *err);
+/* query-pci serialized, from api->query_pci when the machine still matches its key. */
+int api_text_query_pci(struct api *api, json_t *args, size_t flags, char **text, struct error *err);
 int api_cmd_query_pci_slots(struct api *api, json_t *args, json_t **ret, struct error *err);
 int api_cmd_query_pci_buses(struct api *api, json_t *args, json_t **ret, struct error *err);
 int api_cmd_query_pci_caps(struct api *api, json_t *args, json_t **ret, struct error *err);

@@ -20,6 +20,55 @@ int api_cmd_query_pci(struct api *api, json_t *args, json_t **ret, struct error 
     return *ret ? 0 : -ENOMEM;
 }
 
+/* The slot of api->query_pci for `flags`: the one made with them, else an empty one, else the
+ * last (front doors use two sets of flags, so the slots settle). */
+static struct query_cache *query_pci_slot(struct api *api, size_t flags)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(api->query_pci); i++)
+        if (api->query_pci[i].text && api->query_pci[i].flags == flags)
+            return &api->query_pci[i];
+    for (size_t i = 0; i < ARRAY_SIZE(api->query_pci); i++)
+        if (!api->query_pci[i].text)
+            return &api->query_pci[i];
+    return &api->query_pci[ARRAY_SIZE(api->query_pci) - 1];
+}
+
+int api_text_query_pci(struct api *api, json_t *args, size_t flags, char **text, struct error *err)
+{
+    struct query_cache *c = query_pci_slot(api, flags);
+    struct sbuf after = {0};
+    const char *hit;
+    json_t *v;
+    char *t;
+
+    (void)args;
+    (void)err;
+    if (query_cache_key(api->m, &api->query_key) == 0 &&
+        (hit = query_cache_get(c, &api->query_key, flags))) {
+        *text = strdup(hit);
+        return *text ? 0 : -ENOMEM;
+    }
+    v = marshal_query_pci(api->m);
+    t = v ? json_dumps(v, flags) : NULL;
+    json_decref(v);
+    if (!t)
+        return -ENOMEM;
+    *text = strdup(t);
+    if (!*text) {
+        free(t);
+        return -ENOMEM;
+    }
+    /* vCPUs write config space without the control lock: keep the answer only if nothing it
+     * was made from moved while it was made. */
+    if (sbuf_ok(&api->query_key) && query_cache_key(api->m, &after) == 0 &&
+        after.len == api->query_key.len && !memcmp(after.p, api->query_key.p, after.len))
+        query_cache_put(c, &api->query_key, flags, t);
+    else
+        free(t);
+    sbuf_free(&after);
+    return 0;
+}
+
 int api_cmd_query_pci_slots(struct api *api, json_t *args, json_t **ret, struct error *err)
 {
     const char *name = json_string_value(json_object_get(args, "bus"));

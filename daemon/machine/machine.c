@@ -185,6 +185,31 @@ int machine_add_builtin(struct machine *m, struct pci_device *d, uint8_t devfn)
     return 0;
 }
 
+/* Tell the platform the topology changed: at once, or (an addition inside a batch) at the
+ * batch's end. */
+static void topology_publish(struct machine *m, bool now)
+{
+    if (!m->plat || !m->plat->topology_changed)
+        return;
+    if (m->topo_batch && !now) {
+        m->topo_pending = true;
+        return;
+    }
+    m->topo_pending = false;
+    m->plat->topology_changed(m->plat_opaque);
+}
+
+void machine_topology_batch_begin(struct machine *m)
+{
+    m->topo_batch++;
+}
+
+void machine_topology_batch_end(struct machine *m)
+{
+    if (m->topo_batch && --m->topo_batch == 0 && m->topo_pending)
+        topology_publish(m, true);
+}
+
 int machine_add_device(struct machine *m, struct pci_bus *bus, uint8_t devfn, struct pci_device *d,
                        const struct qdev_driver *drv, void *opts, const struct machine_prop *props,
                        size_t n, const char *drive)
@@ -249,8 +274,7 @@ int machine_add_device(struct machine *m, struct pci_bus *bus, uint8_t devfn, st
     machine_port_link_changed(bus, devfn);
     m->generation++;
     m->config_gen++;
-    if (m->plat && m->plat->topology_changed)
-        m->plat->topology_changed(m->plat_opaque);
+    topology_publish(m, false);
     /* QEMU resets a hot-plugged device once it is realized and plugged: its own reset
      * (dc->reset), not the bus's generic PCI reset, which only a system reset does. QEMU's
      * guest cannot run in between (the BQL); pcid's runs on its own vCPU, so the reset comes
@@ -367,8 +391,7 @@ static void remove_one(struct machine *m, struct machine_dev *md, struct removed
     m->config_gen++;
     /* vCPUs may still be inside the device: publish the topology without it, then free it
      * after a grace period. */
-    if (m->plat && m->plat->topology_changed)
-        m->plat->topology_changed(m->plat_opaque);
+    topology_publish(m, true);
     if (m->plat && m->plat->defer_free)
         m->plat->defer_free(m->plat_opaque, mdev_free_cb, md);
     else

@@ -212,6 +212,10 @@ struct machine {
      * their own controller (native PCIe slot, SHPC). Set before devices are added. */
     bool acpi_bridge_hotplug;
     void *priv; /* the machine type's chipset state */
+    /* machine_topology_batch_begin/end: added devices are published to the vCPUs once, at the
+     * end (cold plug of a whole description). */
+    unsigned topo_batch;
+    bool topo_pending;
 };
 
 /* machine_set_platform() - connect the vCPU layer (before start). */
@@ -367,6 +371,18 @@ char *machine_dev_bdf(const struct machine_dev *md, char buf[PCI_BDF_STRLEN]);
  * the root bus. Takes ownership of `d`. Returns 0 or -errno.
  */
 int machine_add_builtin(struct machine *m, struct pci_device *d, uint8_t devfn);
+
+/*
+ * machine_topology_batch_begin() - from now until the matching machine_topology_batch_end(),
+ * devices added are published to the vCPUs' topology once, at the end, instead of one
+ * republish (and one retired topology waiting for a grace period) per device. For the cold
+ * plug of many devices before the guest runs: until the end, a vCPU does not see the devices
+ * added so far. A removal publishes at once (what it frees must be gone from the vCPUs' view
+ * before its grace period starts). Nests. Control lock held.
+ */
+void machine_topology_batch_begin(struct machine *m);
+/* machine_topology_batch_end() - end a batch; the outermost end publishes what was added. */
+void machine_topology_batch_end(struct machine *m);
 
 /*
  * machine_add_device() - plug a realized device at `devfn` of `bus` and take ownership of it

@@ -88,18 +88,18 @@ static void client_flush(struct qmp_client *cl)
     client_update_events(cl);
 }
 
-/* Queue one JSON object as a line (QEMU style: ", " / ": " separators, ASCII, CRLF). */
-static void client_send(struct qmp_client *cl, json_t *obj)
-{
-    char *text = json_dumps(obj, JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
-    size_t len;
+/* QEMU style: ", " / ": " separators, ASCII. */
+#define QMP_DUMP_FLAGS (JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER)
 
-    if (!text)
-        return;
-    len = strlen(text);
+/* Queue the concatenation of `parts` (n of them, NULL ones skipped) and CRLF as one line. */
+static void client_send_parts(struct qmp_client *cl, const char *const *parts, size_t n)
+{
+    size_t len = 0;
+
+    for (size_t i = 0; i < n; i++)
+        len += parts[i] ? strlen(parts[i]) : 0;
     if (cl->out_len + len + 2 > limit_get(LIMIT_QMP_OUTPUT_BYTES)) {
         cl->dead = true; /* a client that does not read its replies and events is dropped */
-        free(text);
         return;
     }
     if (cl->out_len + len + 2 > cl->out_cap) {
@@ -107,17 +107,44 @@ static void client_send(struct qmp_client *cl, json_t *obj)
         char *o = realloc(cl->out, cap);
         if (!o) {
             cl->dead = true;
-            free(text);
             return;
         }
         cl->out = o;
         cl->out_cap = cap;
     }
-    memcpy(cl->out + cl->out_len, text, len);
-    cl->out_len += len;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = parts[i] ? strlen(parts[i]) : 0;
+
+        memcpy(cl->out + cl->out_len, parts[i], l);
+        cl->out_len += l;
+    }
     cl->out[cl->out_len++] = '\r';
     cl->out[cl->out_len++] = '\n';
+}
+
+/* Queue one JSON object as a line. */
+static void client_send(struct qmp_client *cl, json_t *obj)
+{
+    char *text = json_dumps(obj, QMP_DUMP_FLAGS);
+    const char *parts[] = {text};
+
+    if (!text)
+        return;
+    client_send_parts(cl, parts, 1);
     free(text);
+}
+
+/* Queue {"return": VALUE, "id": ID} from the serialized value: the bytes json_dumps gives for
+ * that object with QMP_DUMP_FLAGS (members in that order, ", " and ": " separators). */
+static void client_send_return(struct qmp_client *cl, const char *value, json_t *id)
+{
+    char *id_text = id ? json_dumps(id, QMP_DUMP_FLAGS | JSON_ENCODE_ANY) : NULL;
+    const char *parts[] = {"{\"return\": ", value, id_text ? ", \"id\": " : NULL, id_text, "}"};
+
+    if (id && !id_text)
+        return;
+    client_send_parts(cl, parts, ARRAY_SIZE(parts));
+    free(id_text);
 }
 
 static void send_error(struct qmp_client *cl, const char *cls, const char *desc, json_t *id)
@@ -185,8 +212,9 @@ static void handle_request(struct qmp_client *cl, json_t *req)
 {
     struct api *api = control_api(cl->srv->ctl);
     const char *key, *name = NULL;
-    json_t *v, *args = NULL, *id, *ret = NULL, *reply;
+    json_t *v, *args = NULL, *id;
     struct error err = {0};
+    char *text = NULL;
     char desc[ERROR_DESC_MAX];
 
     if (!json_is_object(req)) {
@@ -228,16 +256,12 @@ static void handle_request(struct qmp_client *cl, json_t *req)
         return;
     }
 
-    if (api_execute(api, name, args, &ret, &err) < 0) {
+    if (api_call_text(api, name, args, NULL, QMP_DUMP_FLAGS | JSON_ENCODE_ANY, &text, &err) < 0) {
         send_error(cl, error_class_name(err.cls), err.desc, id);
         return;
     }
-    reply = json_object();
-    json_object_set_new(reply, "return", ret);
-    if (id)
-        json_object_set(reply, "id", id);
-    client_send(cl, reply);
-    json_decref(reply);
+    client_send_return(cl, text, id);
+    free(text);
 }
 
 static void on_value(void *opaque, enum json_stream_event ev, const char *text, size_t len)

@@ -14,17 +14,19 @@
 #include "../../api/schema.h"
 #include "internal.h"
 
-/* Run a read command and send its value with the generation as ETag. */
+/* Run a read command and send its value (serialized by the command layer, which may answer
+ * from its cache) with the generation as ETag. A read has no If-Match to honour. */
 static enum MHD_Result read_json(struct rest_ctx *x, const char *cmd, json_t *args)
 {
     struct api_call call = {0};
     struct error err = {0};
-    json_t *ret = NULL;
-    int r = rest_command(x, cmd, args, &call, &ret, &err);
+    char *text = NULL;
+    int r = api_call_text(x->s->api, cmd, args, &call, JSON_COMPACT | JSON_ENCODE_ANY, &text, &err);
 
+    json_decref(args);
     if (r < 0)
         return rest_send_api_error(x, r, &err, &call);
-    return rest_send_json(x, MHD_HTTP_OK, ret, &call.generation);
+    return rest_send_text(x, MHD_HTTP_OK, "application/json", text, &call.generation);
 }
 
 /* {"id": x} or {"bdf": x}: a BDF has colons, an id never does. */

@@ -258,14 +258,33 @@ static int restore_device(struct state *st, struct api *api, size_t i, struct er
     return r;
 }
 
+static int restore_devices(struct state *st, struct api *api, char *const *devices,
+                           size_t n_devices, struct error *err);
+
 int state_restore(struct state *st, struct api *api, char *const *blockdevs, size_t n_blockdevs,
                   char *const *devices, size_t n_devices, struct error *err)
 {
-    struct error e = {0};
     int r = restore_backends(st, api, blockdevs, n_blockdevs, err);
 
     if (r < 0)
         return r;
+    /* Cold plug before the guest runs: the vCPUs' topology is published once, at the end. */
+    machine_lock(api_machine(api));
+    machine_topology_batch_begin(api_machine(api));
+    machine_unlock(api_machine(api));
+    r = restore_devices(st, api, devices, n_devices, err);
+    machine_lock(api_machine(api));
+    machine_topology_batch_end(api_machine(api));
+    machine_unlock(api_machine(api));
+    return r;
+}
+
+static int restore_devices(struct state *st, struct api *api, char *const *devices,
+                           size_t n_devices, struct error *err)
+{
+    struct error e = {0};
+    int r;
+
     if (st->desc) {
         for (size_t i = 0; i < st->desc->n; i++) {
             r = restore_device(st, api, i, err);

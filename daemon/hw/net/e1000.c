@@ -115,7 +115,10 @@ static int e1000_realize(const struct qdev_driver *drv, const void *opts,
                (o->migrate_tso_props ? E1000_FLAG_TSO : 0) | (o->init_vet ? E1000_FLAG_VET : 0);
     s->phy_id2 = drv->device_id == E1000_82544GC_DEVICE_ID ? E1000_PHY_ID2_82544 : E1000_PHY_ID2;
     /* QEMU builds the EEPROM at realize and resets a device before a guest can see it. */
-    e1000_regs_init(s, drv->device_id);
+    if (e1000_regs_init(s, drv->device_id) < 0) {
+        pci_dev_destroy(d); /* unrealize gives the MAC back */
+        return error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_INTERNAL, "out of memory");
+    }
 
     r = pci_bar_register(d, 0, E1000_MMIO_SIZE, PCI_BASE_ADDRESS_SPACE_MEMORY, &e1000_mmio_ops, s);
     if (r == 0)

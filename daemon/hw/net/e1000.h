@@ -49,9 +49,11 @@ struct e1000 {
     uint16_t phy_id2; /* PHY identifier 2: 0xc20 (82540EM, 82545EM) or 0xc30 (82544GC) */
     uint16_t eeprom[E1000_EEPROM_WORDS];
 
-    /* Register state, guarded by pci.lock. */
-    uint32_t mac_reg[E1000_MAC_REGS]; /* indexed by offset / 4 */
-    uint32_t *pbm;                    /* packet buffer memory, allocated on first write */
+    /* Register state, guarded by pci.lock. mac_reg is E1000_MAC_REGS words indexed by offset
+     * / 4, an anonymous mapping of its own: the pages of registers nobody wrote stay unbacked
+     * (most of the 64 KiB), which keeps a device small and its hot-add free of page clearing. */
+    uint32_t *mac_reg;
+    uint32_t *pbm; /* packet buffer memory, allocated on first write */
     uint16_t phy[E1000_PHY_REGS];
     struct {
         uint32_t val_in; /* bits shifted in from the guest (opcode, address) */
@@ -59,6 +61,10 @@ struct e1000 {
         bool reading;      /* a READ opcode was shifted in: DO carries data */
         uint32_t old_eecd; /* SK, CS, DI, FWE, REQ as last written */
     } eecd;
+    /* mac_reg may differ from what a reset leaves: set by the BAR0 handlers and a state load,
+     * cleared by a reset. A reset of an untouched device skips clearing mac_reg, so it does
+     * not fault in pages that hold only zeroes. */
+    bool regs_touched;
     bool mit_timer_on;  /* interrupt mitigation window open (QEMU's mit_timer armed) */
     bool mit_irq_level; /* INTA# as the model drives it */
 };
@@ -70,10 +76,11 @@ extern const struct pci_region_ops e1000_io_ops;
 /*
  * e1000_regs_init() - build the EEPROM image (QEMU's e1000_eeprom_template: words 0-2 the MAC,
  * 11 and 13 the PCI device ID, 0x3f the checksum that makes the 64 words sum to 0xBABA, SDM
- * ch. 5) and load the register defaults. `mac`, `flags` and `phy_id2` must be set. Control
- * plane, device not yet visible.
+ * ch. 5), map the register file and load the register defaults. `mac`, `flags` and `phy_id2`
+ * must be set. Control plane, device not yet visible. Returns 0, or -ENOMEM when the register
+ * file (64 KiB of address space) cannot be mapped; e1000_regs_free() is safe either way.
  */
-void e1000_regs_init(struct e1000 *s, uint16_t device_id);
+int e1000_regs_init(struct e1000 *s, uint16_t device_id);
 
 /*
  * e1000_regs_reset() - QEMU's e1000 reset: register and PHY defaults, RAL0/RAH0 = MAC with
@@ -83,7 +90,8 @@ void e1000_regs_init(struct e1000 *s, uint16_t device_id);
  */
 void e1000_regs_reset(struct e1000 *s);
 
-/* e1000_regs_free() - release what the register half allocated (the packet buffer). */
+/* e1000_regs_free() - release what the register half allocated (register file, packet
+ * buffer). After the device's RCU grace period (its destroy hook). */
 void e1000_regs_free(struct e1000 *s);
 
 /*

@@ -22,6 +22,9 @@
  */
 #include "e1000.h"
 
+#include <errno.h>
+#include <sys/mman.h>
+
 /* Register offsets in BAR0 (SDM ch. 13). */
 #define E1000_CTRL   0x00000 /* Device Control */
 #define E1000_STATUS 0x00008 /* Device Status, read-only */
@@ -497,6 +500,7 @@ static uint64_t e1000_mmio_read(void *opaque, uint64_t offset, unsigned len)
     struct e1000 *s = opaque;
     uint64_t val = 0;
 
+    s->regs_touched = true; /* a read can clear (ICR) */
     for (unsigned done = 0, n; done < len; done += n) {
         uint64_t addr = offset + done;
         uint32_t reg = reg_read(s, (uint32_t)(addr & (E1000_MMIO_SIZE - 4)));
@@ -511,6 +515,7 @@ static void e1000_mmio_write(void *opaque, uint64_t offset, uint64_t value, unsi
 {
     struct e1000 *s = opaque;
 
+    s->regs_touched = true;
     for (unsigned done = 0, n; done < len; done += n) {
         uint64_t addr = offset + done;
         uint64_t piece = value >> (8 * done);
@@ -545,9 +550,16 @@ const struct pci_region_ops e1000_io_ops = {
 
 /* ---- init and reset --------------------------------------------------------------------- */
 
-void e1000_regs_init(struct e1000 *s, uint16_t device_id)
+int e1000_regs_init(struct e1000 *s, uint16_t device_id)
 {
+    void *regs = mmap(NULL, E1000_MAC_REGS * sizeof(*s->mac_reg), PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     uint16_t sum = 0;
+
+    if (regs == MAP_FAILED)
+        return -ENOMEM;
+    s->mac_reg = regs; /* zero-filled */
+    s->regs_touched = false;
 
     memcpy(s->eeprom, eeprom_template, sizeof(s->eeprom));
     for (int i = 0; i < 3; i++)
@@ -557,6 +569,7 @@ void e1000_regs_init(struct e1000 *s, uint16_t device_id)
         sum = (uint16_t)(sum + s->eeprom[i]);
     s->eeprom[EEPROM_CHECKSUM] = (uint16_t)(E1000_EEPROM_SUM - sum);
     e1000_regs_reset(s);
+    return 0;
 }
 
 void e1000_regs_reset(struct e1000 *s)
@@ -566,7 +579,11 @@ void e1000_regs_reset(struct e1000 *s)
     memcpy(s->phy, phy_init, sizeof(s->phy));
     s->phy[PHY_ID2] = s->phy_id2;
 
-    memset(s->mac_reg, 0, sizeof(s->mac_reg));
+    /* Untouched since it was mapped or last reset, mac_reg holds zeroes and the values set
+     * below. */
+    if (s->regs_touched)
+        memset(s->mac_reg, 0, E1000_MAC_REGS * sizeof(*s->mac_reg));
+    s->regs_touched = false;
     free(s->pbm);
     s->pbm = NULL;
     R(s, E1000_PBA) = 0x00100030; /* 48 KiB receive, 16 KiB transmit */
@@ -585,6 +602,9 @@ void e1000_regs_reset(struct e1000 *s)
 
 void e1000_regs_free(struct e1000 *s)
 {
+    if (s->mac_reg)
+        munmap(s->mac_reg, E1000_MAC_REGS * sizeof(*s->mac_reg));
+    s->mac_reg = NULL;
     free(s->pbm);
     s->pbm = NULL;
 }

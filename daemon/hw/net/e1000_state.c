@@ -142,6 +142,7 @@ void e1000_state_load(struct pci_device *d, const uint8_t *p, size_t len, uint32
     uint8_t flags;
 
     (void)version;
+    s->regs_touched = true;
     load_sparse(&r, s->mac_reg, E1000_MAC_REGS);
     for (int i = 0; i < E1000_PHY_REGS; i++)
         s->phy[i] = sreader_u16(&r);
