@@ -28,8 +28,10 @@ struct service {
     const char *config_path;   /* --config, or NULL for the default file */
     const char *cmdline_level; /* --log-level, or NULL */
     sd_event_source *hup, *watchdog;
-    uint64_t watchdog_usec; /* WATCHDOG_USEC, 0 = none */
-    int sub;                /* control_subscribe handle */
+    uint64_t watchdog_usec;            /* WATCHDOG_USEC, 0 = none */
+    int sub;                           /* control_subscribe handle */
+    unsigned status_all, status_added; /* what the last STATUS= said */
+    bool status_sent;
 };
 
 int service_listen_fds(struct pcid_options *o, char *why, size_t len)
@@ -108,6 +110,13 @@ static void send_status(struct service *s)
     for (struct machine_dev *md = m->devices; md; md = md->next)
         added += md->drv != NULL;
     machine_unlock(m);
+    /* Events come in bursts (the cold plug's reach subscribers after READY=1): say a count
+     * once, so a slow reader of $NOTIFY_SOCKET never gets a message per device. */
+    if (s->status_sent && s->status_all == all && s->status_added == added)
+        return;
+    s->status_sent = true;
+    s->status_all = all;
+    s->status_added = added;
     sd_notifyf(0, "STATUS=machine %s: %u PCI functions (%u added)", m->type->name, all, added);
 }
 

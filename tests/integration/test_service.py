@@ -329,6 +329,11 @@ class Notify(Tmp):
             q = d.qmp()
             self.assertEqual(q.hmp('info pci'), before)
             q.close()
+            # The restored devices' events reach the status after READY=1 in a burst: one
+            # STATUS= says the count, not one per device.
+            ns.poll(0.3 * TIME_FACTOR)
+            statuses = [m for m in ns.texts() if m.startswith('STATUS=')]
+            self.assertEqual(statuses, ['STATUS=machine pcid-pc-1.1: 6 PCI functions (2 added)'])
 
     def pings(self, seconds):
         self.ns.messages.clear()
