@@ -115,7 +115,8 @@ static void client_send_parts(struct qmp_client *cl, const char *const *parts, s
     for (size_t i = 0; i < n; i++) {
         size_t l = parts[i] ? strlen(parts[i]) : 0;
 
-        memcpy(cl->out + cl->out_len, parts[i], l);
+        if (l)
+            memcpy(cl->out + cl->out_len, parts[i], l);
         cl->out_len += l;
     }
     cl->out[cl->out_len++] = '\r';
