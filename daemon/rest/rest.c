@@ -268,6 +268,7 @@ json_t *rest_body_json(struct rest_ctx *x, enum MHD_Result *res)
     json_t *v;
 
     if (x->body->too_big) {
+        api_metrics_reject(API_REJECT_REST_BODY_BYTES);
         *res =
             rest_send_error(x, MHD_HTTP_CONTENT_TOO_LARGE, "GenericError",
                             "request body exceeds %llu bytes", (unsigned long long)x->body->limit);
@@ -456,6 +457,36 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     }
 }
 
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)(c | 0x20);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* URL unescaping (path and query arguments) like libmicrohttpd's, except that "%00" stays as
+ * it is: a NUL would cut the text short (DELETE /v1/devices/a%00b must not remove "a"). */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    char *w = s;
+    int hi, lo;
+
+    (void)cls;
+    (void)c;
+    for (const char *r = s; *r;) {
+        if (r[0] == '%' && (hi = hex_value(r[1])) >= 0 && (lo = hex_value(r[2])) >= 0 &&
+            (hi | lo)) {
+            *w++ = (char)(hi << 4 | lo);
+            r += 3;
+        } else {
+            *w++ = *r++;
+        }
+    }
+    *w = 0;
+    return (size_t)(w - s);
+}
+
 /* libmicrohttpd's own messages (a failed accept, a broken client) go to pcid's log. */
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -483,14 +514,15 @@ int rest_server_new(struct api *api, int fd, struct rest_server **ret)
     s->tcp = auth_listener_kind(fd) > AUTH_LISTENER_UNIX; /* TCP asks for the token, if set */
     /* MHD_USE_ITC: MHD wakes its thread through its own channel, never by shutdown(2) of the
      * listening socket, which may be systemd's (passed to us) and must outlive pcid. */
-    s->mhd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                                  MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
-                              0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-                              NULL, /* first, as MHD wants */
-                              MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
-                              on_completed, s, MHD_OPTION_CONNECTION_LIMIT,
-                              (unsigned)REST_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
-                              (unsigned)REST_IDLE_TIMEOUT_S, MHD_OPTION_END);
+    s->mhd =
+        MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                             MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+                         0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+                         NULL, /* first, as MHD wants */
+                         MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_LIMIT,
+                         (unsigned)REST_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+                         (unsigned)REST_IDLE_TIMEOUT_S, MHD_OPTION_END);
     if (!s->mhd) {
         close(fd);
         free(s);
