@@ -671,3 +671,63 @@ static int cmd_x_debug_hang(struct api *api, json_t *args, json_t **ret, struct 
         pause();
     return 0;
 }
+
+/* Does `v` hold a string with a NUL character (JSON "\u0000")? C strings would cut it short.
+ * Recursion is bounded by the parsers' nesting limits (JSON_STREAM_MAX_NESTING, jansson's). */
+static bool has_nul(json_t *v)
+{
+    const char *key;
+    json_t *e;
+    size_t i;
+
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        return strlen(json_string_value(v)) != json_string_length(v);
+    case JSON_ARRAY:
+        json_array_foreach(v, i, e)
+        {
+            if (has_nul(e))
+                return true;
+        }
+        return false;
+    case JSON_OBJECT:
+        json_object_foreach(v, key, e)
+        {
+            if (has_nul(e))
+                return true;
+        }
+        return false;
+    default:
+        return false;
+    }
+}
+
+int api_qmp_envelope(json_t *req, const char **name, json_t **args, struct error *err)
+{
+    const char *key;
+    json_t *v;
+
+    *name = NULL;
+    *args = NULL;
+    if (!json_is_object(req))
+        return error_invalid(err, "QMP input must be a JSON object");
+    json_object_foreach(req, key, v)
+    {
+        if (streq(key, "execute")) {
+            if (!json_is_string(v))
+                return error_invalid(err, "QMP input member 'execute' must be a string");
+            *name = json_string_value(v);
+        } else if (streq(key, "arguments")) {
+            if (!json_is_object(v))
+                return error_invalid(err, "QMP input member 'arguments' must be an object");
+            *args = v;
+        } else if (!streq(key, "id")) {
+            return error_invalid(err, "QMP input member '%s' is unexpected", key);
+        }
+    }
+    if (!*name)
+        return error_invalid(err, "QMP input lacks member 'execute'");
+    if (has_nul(req))
+        return error_invalid(err, "QMP input holds a string with a NUL character (\\u0000)");
+    return 0;
+}

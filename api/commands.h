@@ -231,4 +231,14 @@ void api_events_kick(struct api *api);
 /* CLOCK_MONOTONIC in ns. */
 uint64_t api_now_ns(void);
 
+/*
+ * api_qmp_envelope() - check a QMP request object as QEMU's qmp_dispatch does, for both front
+ * doors (the QMP socket and POST /v1/qmp): `req` must be an object whose members are only
+ * "execute" (a string, required), "arguments" (an object) and "id" (anything), and no string
+ * in it may hold a NUL character (JSON "\u0000": C strings would cut it short). On success
+ * *name and *args (NULL when absent) are borrowed from `req`. Returns 0, or -EINVAL with `err`
+ * set to QEMU's message ("QMP input member 'x' is unexpected", ...).
+ */
+int api_qmp_envelope(json_t *req, const char **name, json_t **args, struct error *err);
+
 #endif

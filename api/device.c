@@ -17,6 +17,7 @@
 #include "../daemon/hw/pci/pcie.h"
 #include "../daemon/util/opts.h"
 #include "internal.h"
+#include "metrics.h"
 
 #define ACPI_INDEX_MAX (16 * 1024 - 1) /* systemd's onboard index limit, as QEMU */
 
@@ -119,7 +120,9 @@ static int add_ext_parse(struct text_args *t, struct add_ext *x, struct error *e
     return r;
 }
 
-/* QEMU's qemu_opts_from_qdict(): JSON values to option text. */
+/* QEMU's qemu_opts_from_qdict(): JSON values to option text. As in QEMU (the battery in
+ * tests/data/qemu), null, a list or an object is dropped and an id that is not a string gives
+ * no id; POST /v1/devices refuses those before they get here (daemon/rest/routes.c). */
 static int json_to_text(json_t *args, struct text_args *t, bool *has_id)
 {
     const char *key;
@@ -413,6 +416,7 @@ static int device_add_text(struct api *api, struct text_args *t, bool has_id, bo
         goto fail;
     }
     if (m->n_devices >= MACHINE_MAX_DEVICES) {
+        api_metrics_reject(API_REJECT_DEVICES);
         r = error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_LIMIT,
                        "Device limit reached (%d functions per machine)", MACHINE_MAX_DEVICES);
         goto fail;
@@ -479,9 +483,15 @@ static int device_add_text(struct api *api, struct text_args *t, bool has_id, bo
     r = machine_add_device(m, bus, (uint8_t)place.devfn, d, drv, opts, t->v,
                            t->n_recorded ? t->n_recorded : t->n, drive);
     if (r < 0) {
-        if (r == -ENOSPC)
+        if (r == -ENOSPC && m->n_devices < MACHINE_MAX_DEVICES) {
+            api_metrics_reject(API_REJECT_BUSES);
+            error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_LIMIT,
+                       "Bus limit reached (%d buses per machine)", MACHINE_MAX_BUSES);
+        } else if (r == -ENOSPC) {
+            api_metrics_reject(API_REJECT_DEVICES);
             error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_LIMIT,
                        "Device limit reached (%d functions per machine)", MACHINE_MAX_DEVICES);
+        }
         goto fail;
     }
     if (out)

@@ -205,6 +205,38 @@ static void write_commands(FILE *out, const struct api *api, const struct api_me
     }
 }
 
+static const char *const reject_names[API_REJECT_COUNT] = {
+    [API_REJECT_QMP_CLIENTS] = "qmp-clients",
+    [API_REJECT_QMP_VALUE_BYTES] = "qmp-value-bytes",
+    [API_REJECT_QMP_NESTING] = "qmp-nesting",
+    [API_REJECT_QMP_OUTPUT_BYTES] = "qmp-output-bytes",
+    [API_REJECT_REST_BODY_BYTES] = "rest-body-bytes",
+    [API_REJECT_DEVICES] = "devices",
+    [API_REJECT_BUSES] = "buses",
+};
+static unsigned long long rejections[API_REJECT_COUNT]; /* process-wide, relaxed atomics */
+
+void api_metrics_reject(enum api_reject r)
+{
+    if ((unsigned)r < API_REJECT_COUNT)
+        __atomic_fetch_add(&rejections[r], 1, __ATOMIC_RELAXED);
+}
+
+unsigned long long api_metrics_rejections(enum api_reject r)
+{
+    return (unsigned)r < API_REJECT_COUNT ? __atomic_load_n(&rejections[r], __ATOMIC_RELAXED) : 0;
+}
+
+static void write_rejections(FILE *out)
+{
+    api_metrics_family(out, "pcid_limit_rejections_total", "counter",
+                       "Requests, values, connections or devices refused by a limit (docs/pcid.8 "
+                       "LIMITS), by limit.");
+    for (size_t i = 0; i < API_REJECT_COUNT; i++)
+        fprintf(out, "pcid_limit_rejections_total{limit=\"%s\"} %llu\n", reject_names[i],
+                api_metrics_rejections(i));
+}
+
 static void write_hotplug(FILE *out, const struct api_metrics *mt)
 {
     api_metrics_family(out, "pcid_hotplug_total", "counter",
@@ -289,6 +321,7 @@ char *api_metrics_render(struct api *api)
         pthread_mutex_unlock(&mt->lock);
         write_commands(out, api, &snap);
         write_hotplug(out, &snap);
+        write_rejections(out);
         write_machine(out, api);
         for (size_t i = 0; i < API_MAX_COLLECTORS; i++)
             if (mt->collectors[i].fn)

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "log.h"
 #include "vcpu/guest.h"
 
@@ -193,20 +194,35 @@ static int parse_limits(struct ctx *c, json_t *v, struct config_runtime *rt)
     return 0;
 }
 
-static int read_token(struct ctx *c, const char *file, struct config_runtime *rt)
+/* Read the token in `file`; `what` names where it was given ("'token-file'", "credential"). */
+static int read_token(struct ctx *c, const char *what, const char *file, struct config_runtime *rt)
 {
     size_t n = 0;
     int r = read_file(file, CONFIG_MAX_TOKEN, &rt->token, &n);
 
     if (r < 0)
-        return fail(c, r == -ENOMEM ? r : -EINVAL, "'token-file' %s: %s", file,
+        return fail(c, r == -ENOMEM ? r : -EINVAL, "%s %s: %s", what, file,
                     r == -EFBIG ? "larger than 4096 bytes" : strerror(-r));
     while (n && (rt->token[n - 1] == '\n' || rt->token[n - 1] == '\r'))
         rt->token[--n] = 0;
     if (!n || strlen(rt->token) != n)
-        return fail(c, -EINVAL, "'token-file' %s: empty, or holds a NUL byte", file);
+        return fail(c, -EINVAL, "%s %s: empty, or holds a NUL byte", what, file);
     rt->token_file = strdup(file);
     return rt->token_file ? 0 : -ENOMEM;
+}
+
+/* Without "token-file": the systemd credential CONFIG_CREDENTIAL_TOKEN, if there is one. */
+static int read_credential(struct ctx *c, struct config_runtime *rt)
+{
+    const char *dir = getenv("CREDENTIALS_DIRECTORY");
+    char file[4096];
+
+    if (rt->token || !dir || !*dir)
+        return 0;
+    snprintf(file, sizeof(file), "%s/%s", dir, CONFIG_CREDENTIAL_TOKEN);
+    if (access(file, F_OK) < 0 && errno == ENOENT)
+        return 0;
+    return read_token(c, "credential", file, rt);
 }
 
 /* Append `s` to f with QEMU's option escaping (',' doubled). */
@@ -381,7 +397,7 @@ static int parse_top(struct ctx *c, const char *key, json_t *v, struct config *c
     if (strcmp(key, "token-file") == 0) {
         if ((r = get_string(c, key, v, &s)) < 0)
             return r;
-        return read_token(c, s, &cfg->rt);
+        return read_token(c, "'token-file'", s, &cfg->rt);
     }
     return fail(c, -EINVAL,
                 "unknown key '%s' (known: machine, vcpus, guest, eject-delay-ms, firmware-log, "
@@ -407,8 +423,12 @@ int config_load(const char *path, struct config *cfg, char *why, size_t len)
 
     config_init(cfg);
     r = read_file(c.path, CONFIG_MAX_BYTES, &text, &size);
-    if (r == -ENOENT && !path)
-        return 0; /* the default file is optional */
+    if (r == -ENOENT && !path) { /* the default file is optional; a credential is not */
+        r = read_credential(&c, &cfg->rt);
+        if (r < 0)
+            config_free(cfg);
+        return r;
+    }
     if (r < 0)
         return fail(&c, r, "%s",
                     r == -EFBIG ? "larger than the 1 MiB a configuration file may have"
@@ -431,6 +451,11 @@ int config_load(const char *path, struct config *cfg, char *why, size_t len)
     if (cfg->state_dir && cfg->no_state == 1) {
         config_free(cfg);
         return fail(&c, -EINVAL, "'state-dir' and 'no-state': true exclude each other");
+    }
+    r = read_credential(&c, &cfg->rt);
+    if (r < 0) {
+        config_free(cfg);
+        return r;
     }
     cfg->path = strdup(c.path);
     if (!cfg->path) {
@@ -504,7 +529,7 @@ int config_apply_runtime(const struct config_runtime *rt, const char *cmdline_le
         log_set_level(rt->log_level >= 0 ? rt->log_level : LOG_INFO);
     for (int i = 0; i < LIMIT_COUNT; i++)
         limit_set(i, rt->has_limit[i] ? rt->limit[i] : limit_def(i)->def);
-    return 0;
+    return auth_set_token(rt->token);
 }
 
 static bool str_eq(const char *a, const char *b)

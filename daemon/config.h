@@ -19,8 +19,11 @@
  *
  * Limits: the file is at most CONFIG_MAX_BYTES; lists hold at most CONFIG_MAX_DEVICES devices,
  * CONFIG_MAX_BLOCKDEVS backends, CONFIG_MAX_GLOBALS globals and CONFIG_MAX_SOCKETS sockets of
- * each kind; a token file is
- * at most CONFIG_MAX_TOKEN bytes.
+ * each kind; a token file is at most CONFIG_MAX_TOKEN bytes.
+ *
+ * The REST bearer token (auth.h): the file's "token-file", else the systemd credential
+ * $CREDENTIALS_DIRECTORY/CONFIG_CREDENTIAL_TOKEN when that exists (also without a file). Either
+ * is read at load and at every reload; empty, NUL bytes or unreadable is an error.
  *
  * Errors: -ENOENT (an explicit file is missing), -EINVAL (bad content), -EFBIG, -errno of
  * open/read, -ENOMEM; the text in `why` names the file and the key. Main thread / control
@@ -45,13 +48,15 @@
 #define CONFIG_MAX_GLOBALS   64
 #define CONFIG_MAX_TOKEN     4096
 #define CONFIG_WHY_MAX       1024 /* size for the `why` buffers below */
+/* The systemd credential read when the file has no "token-file" (LoadCredential=pcid.token). */
+#define CONFIG_CREDENTIAL_TOKEN "pcid.token"
 
 /* What SIGHUP may change while pcid runs. */
 struct config_runtime {
     int log_level;               /* LOG_ERR..LOG_DEBUG, or -1: not in the file */
     bool has_limit[LIMIT_COUNT]; /* the file sets this limit */
     uint64_t limit[LIMIT_COUNT]; /* its value, in range */
-    char *token_file;            /* "token-file", or NULL */
+    char *token_file;            /* "token-file" or the credential's path, or NULL */
     char *token;                 /* its content (trailing newline removed), or NULL */
 };
 
@@ -86,9 +91,10 @@ void config_free(struct config *cfg);
 int config_merge_options(const struct config *cfg, struct pcid_options *o);
 
 /*
- * config_apply_runtime() - apply log level and limits from `rt`. A log level given on the
- * command line (`cmdline_level`, or NULL) wins over the file's; a limit the file does not set
- * goes back to its default. Returns 0 (every value was range-checked at load).
+ * config_apply_runtime() - apply log level, limits and the REST token from `rt`. A log level
+ * given on the command line (`cmdline_level`, or NULL) wins over the file's; a limit the file
+ * does not set goes back to its default; no token clears it. Returns 0 (every value was
+ * range-checked at load), or -ENOMEM copying the token (the old one stays).
  */
 int config_apply_runtime(const struct config_runtime *rt, const char *cmdline_level);
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "servers.h"
 
+#include "auth.h"
+#include "config.h"
 #include "log.h"
 
 #include <stdio.h>
@@ -78,7 +80,20 @@ int servers_open(struct servers *sv, const struct pcid_options *o, struct contro
     }
     for (size_t i = 0; i < o->rest.n; i++) {
         int fd = open_socket(sv, "REST", o->rest.v[i]);
-        if (fd < 0 || rest_server_new(api, fd, &sv->rest[i]) < 0)
+        if (fd < 0)
+            return -1;
+        if (auth_listener_kind(fd) == AUTH_LISTENER_EXPOSED) {
+            if (!auth_has_token()) {
+                log_error("REST %s is not a loopback address and no bearer token is configured "
+                          "(token-file in the configuration file, or the systemd credential %s): "
+                          "refusing to start",
+                          o->rest.v[i], CONFIG_CREDENTIAL_TOKEN);
+                close(fd);
+                return -1;
+            }
+            auth_note_exposed();
+        }
+        if (rest_server_new(api, fd, &sv->rest[i]) < 0)
             return -1;
     }
     return 0;

@@ -17,6 +17,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "auth.h"
 #include "log.h"
 
 struct service {
@@ -75,7 +76,12 @@ int service_setup(struct pcid_options *o, struct config *cfg)
         log_error("%s", r == -ENOMEM ? strerror(ENOMEM) : why);
         return -1;
     }
-    config_apply_runtime(&cfg->rt, o->log_level);
+    if (config_apply_runtime(&cfg->rt, o->log_level) < 0) {
+        log_error("%s", strerror(ENOMEM));
+        return -1;
+    }
+    if (cfg->rt.token)
+        log_info("REST on TCP asks for the bearer token of %s", cfg->rt.token_file);
     if (config_merge_options(cfg, o) < 0) {
         log_error("%s", strerror(ENOMEM));
         return -1;
@@ -146,13 +152,6 @@ static int on_watchdog(sd_event_source *src, uint64_t usec, void *userdata)
     return 0;
 }
 
-static void warn_token(const struct config *cfg)
-{
-    if (cfg->rt.token)
-        log_warning("%s: token-file %s was read, but REST does not check bearer tokens yet",
-                    cfg->path, cfg->rt.token_file);
-}
-
 static const struct config *current(const struct service *s)
 {
     return s->have_reloaded ? &s->reloaded : s->initial;
@@ -174,24 +173,34 @@ static int on_hup(sd_event_source *src, const struct signalfd_siginfo *si, void 
         sd_notify(0, "READY=1");
         return 0;
     }
+    if (!next.rt.token && auth_exposed()) {
+        log_error("reload refused, settings unchanged: REST listens on a non-loopback address "
+                  "and the new configuration has no bearer token (token-file or the credential "
+                  "%s)",
+                  CONFIG_CREDENTIAL_TOKEN);
+        config_free(&next);
+        sd_notify(0, "READY=1");
+        return 0;
+    }
     config_startup_diff(current(s), &next, diff, sizeof(diff));
     if (diff[0])
         log_notice("reload: %s changed in %s; start-up settings take effect at the next start",
                    diff, next.path ? next.path : CONFIG_DEFAULT_PATH);
-    config_apply_runtime(&next.rt, s->cmdline_level);
-    warn_token(&next);
+    if (config_apply_runtime(&next.rt, s->cmdline_level) < 0)
+        log_error("reload: %s; the previous bearer token stays", strerror(ENOMEM));
     if (s->have_reloaded)
         config_free(&s->reloaded);
     s->reloaded = next;
     s->have_reloaded = true;
     log_struct(LOG_NOTICE, LOG_ID_RELOAD, NULL, 0,
                "reloaded %s: log level %s, limits qmp-clients=%llu qmp-value-bytes=%llu "
-               "qmp-output-bytes=%llu rest-body-bytes=%llu",
+               "qmp-output-bytes=%llu rest-body-bytes=%llu; REST token %s",
                next.path ? next.path : "(no configuration file)", log_level_name(log_get_level()),
                (unsigned long long)limit_get(LIMIT_QMP_CLIENTS),
                (unsigned long long)limit_get(LIMIT_QMP_VALUE_BYTES),
                (unsigned long long)limit_get(LIMIT_QMP_OUTPUT_BYTES),
-               (unsigned long long)limit_get(LIMIT_REST_BODY_BYTES));
+               (unsigned long long)limit_get(LIMIT_REST_BODY_BYTES),
+               auth_has_token() ? "set" : "none");
     sd_notify(0, "READY=1");
     send_status(s);
     return 0;
@@ -212,7 +221,6 @@ int service_new(struct control *ctl, struct api *api, const struct config *cfg,
     s->config_path = o->config;
     s->cmdline_level = o->log_level;
     s->sub = -1;
-    warn_token(cfg);
     r = sd_event_add_signal(ev, &s->hup, SIGHUP, on_hup, s);
     if (r < 0)
         goto fail;

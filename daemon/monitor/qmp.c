@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../../api/metrics.h"
 #include "../limit.h"
 #include "json_stream.h"
 
@@ -99,6 +100,8 @@ static void client_send_parts(struct qmp_client *cl, const char *const *parts, s
     for (size_t i = 0; i < n; i++)
         len += parts[i] ? strlen(parts[i]) : 0;
     if (cl->out_len + len + 2 > limit_get(LIMIT_QMP_OUTPUT_BYTES)) {
+        if (!cl->dead)
+            api_metrics_reject(API_REJECT_QMP_OUTPUT_BYTES);
         cl->dead = true; /* a client that does not read its replies and events is dropped */
         return;
     }
@@ -212,40 +215,14 @@ static void negotiate(struct qmp_client *cl, json_t *args, json_t *id)
 static void handle_request(struct qmp_client *cl, json_t *req)
 {
     struct api *api = control_api(cl->srv->ctl);
-    const char *key, *name = NULL;
-    json_t *v, *args = NULL, *id;
+    const char *name = NULL;
+    json_t *args = NULL, *id;
     struct error err = {0};
     char *text = NULL;
-    char desc[ERROR_DESC_MAX];
 
-    if (!json_is_object(req)) {
-        send_error(cl, "GenericError", "QMP input must be a JSON object", NULL);
-        return;
-    }
-    id = json_object_get(req, "id");
-    json_object_foreach(req, key, v)
-    {
-        if (streq(key, "execute")) {
-            if (!json_is_string(v)) {
-                send_error(cl, "GenericError", "QMP input member 'execute' must be a string", id);
-                return;
-            }
-            name = json_string_value(v);
-        } else if (streq(key, "arguments")) {
-            if (!json_is_object(v)) {
-                send_error(cl, "GenericError", "QMP input member 'arguments' must be an object",
-                           id);
-                return;
-            }
-            args = v;
-        } else if (!streq(key, "id")) {
-            snprintf(desc, sizeof(desc), "QMP input member '%s' is unexpected", key);
-            send_error(cl, "GenericError", desc, id);
-            return;
-        }
-    }
-    if (!name) {
-        send_error(cl, "GenericError", "QMP input lacks member 'execute'", id);
+    id = json_is_object(req) ? json_object_get(req, "id") : NULL;
+    if (api_qmp_envelope(req, &name, &args, &err) < 0) {
+        send_error(cl, error_class_name(err.cls), err.desc, id);
         return;
     }
     if (!cl->negotiated) {
@@ -273,12 +250,14 @@ static void on_value(void *opaque, enum json_stream_event ev, const char *text, 
     char desc[ERROR_DESC_MAX];
 
     if (ev == JSON_STREAM_TOO_BIG) {
+        api_metrics_reject(API_REJECT_QMP_VALUE_BYTES);
         snprintf(desc, sizeof(desc), "JSON parse error, value too large (limit %zu bytes)",
                  cl->js.max_size);
         send_error(cl, "GenericError", desc, NULL);
         return;
     }
     if (ev == JSON_STREAM_TOO_DEEP) {
+        api_metrics_reject(API_REJECT_QMP_NESTING);
         snprintf(desc, sizeof(desc), "JSON parse error, nesting too deep (limit %d)",
                  JSON_STREAM_MAX_NESTING);
         send_error(cl, "GenericError", desc, NULL);
@@ -351,6 +330,7 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
     if (cfd < 0)
         return 0;
     if (s->n_clients >= limit_get(LIMIT_QMP_CLIENTS)) {
+        api_metrics_reject(API_REJECT_QMP_CLIENTS);
         close(cfd);
         return 0;
     }

@@ -18,6 +18,7 @@ struct rest_server {
     struct MHD_Daemon *mhd;
     struct api *api;
     int fd;
+    bool tcp;     /* a TCP listener: requests need the bearer token when one is set */
     int stopping; /* atomic: set before MHD stops, wakes blocked handlers */
 };
 

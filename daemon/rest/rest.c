@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../../api/metrics.h"
+#include "../auth.h"
 #include "../limit.h"
 #include "../log.h"
 #include "internal.h"
@@ -21,7 +22,8 @@
 
 #define MAX_ROUTES REST_MAX_ROUTES
 static const char *const methods[] = {"GET", "HEAD", "POST", "DELETE", "other"};
-static const unsigned codes[] = {200, 201, 202, 400, 404, 405, 409, 412, 413, 415, 500, 503, 0};
+static const unsigned codes[] = {200, 201, 202, 400, 401, 404, 405,
+                                 409, 412, 413, 415, 500, 503, 0};
 static uint64_t http_counts[MAX_ROUTES + 1][ARRAY_SIZE(methods)][ARRAY_SIZE(codes)];
 
 static void count_request(size_t route, const char *method, unsigned status)
@@ -57,6 +59,13 @@ void rest_metrics_http(FILE *out)
                         rt ? rt->path : "(none)", methods[m], code, (unsigned long long)n);
             }
     }
+    api_metrics_family(out, "pcid_rest_auth_failures_total", "counter",
+                       "REST requests refused with 401 on a TCP listener, by reason: no Bearer "
+                       "credentials (missing) or the wrong token (invalid).");
+    fprintf(out, "pcid_rest_auth_failures_total{reason=\"missing\"} %llu\n",
+            (unsigned long long)auth_failures(AUTH_MISSING));
+    fprintf(out, "pcid_rest_auth_failures_total{reason=\"invalid\"} %llu\n",
+            (unsigned long long)auth_failures(AUTH_INVALID));
 }
 
 /* ---- responses ---- */
@@ -259,6 +268,7 @@ json_t *rest_body_json(struct rest_ctx *x, enum MHD_Result *res)
     json_t *v;
 
     if (x->body->too_big) {
+        api_metrics_reject(API_REJECT_REST_BODY_BYTES);
         *res =
             rest_send_error(x, MHD_HTTP_CONTENT_TOO_LARGE, "GenericError",
                             "request body exceeds %llu bytes", (unsigned long long)x->body->limit);
@@ -305,18 +315,26 @@ static bool match(const char *path, const char *url, char *param, size_t len)
     return !*path && !*url;
 }
 
+/* The route `url` matches (its index in *route, MAX_ROUTES for none), or NULL. */
+static const struct rest_route *route_find(const char *url, size_t *route, char *param, size_t len)
+{
+    const struct rest_route *rt;
+
+    for (*route = 0; (rt = rest_route_at(*route)); (*route)++)
+        if (match(rt->path, url, param, len))
+            return rt;
+    *route = MAX_ROUTES;
+    return NULL;
+}
+
 static enum MHD_Result dispatch(struct rest_ctx *x, const char *url, const char *method,
                                 size_t *route)
 {
     char param[256], allow[64];
-    const struct rest_route *rt;
+    const struct rest_route *rt = route_find(url, route, param, sizeof(param));
     rest_handler h = NULL;
 
-    for (*route = 0; (rt = rest_route_at(*route)); (*route)++)
-        if (match(rt->path, url, param, sizeof(param)))
-            break;
     if (!rt) {
-        *route = MAX_ROUTES;
         return rest_send_error(x, MHD_HTTP_NOT_FOUND, "GenericError", "no route for %s %s", method,
                                url);
     }
@@ -342,6 +360,31 @@ static enum MHD_Result dispatch(struct rest_ctx *x, const char *url, const char 
     }
 }
 
+/* 401 for a TCP request without the configured token (../auth.h); RFC 6750 section 3. */
+static enum MHD_Result refuse_unauthorized(struct rest_ctx *x, enum auth_verdict v)
+{
+    json_t *e =
+        json_pack("{s:{s:s,s:s}}", "error", "class", "GenericError", "desc",
+                  v == AUTH_MISSING ? "authentication required: send Authorization: Bearer TOKEN"
+                                    : "the bearer token is not valid");
+    char *text = json_dumps(e, JSON_COMPACT);
+    struct MHD_Response *r;
+
+    json_decref(e);
+    if (!text)
+        return MHD_NO;
+    r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                            v == AUTH_MISSING ? "Bearer realm=\"pcid\""
+                                              : "Bearer realm=\"pcid\", error=\"invalid_token\"");
+    return rest_queue(x, MHD_HTTP_UNAUTHORIZED, r);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *data,
                                   size_t *data_size, void **con_cls)
@@ -357,6 +400,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!b)
             return MHD_NO;
         *con_cls = b;
+        /* Before any of the body is read: an unauthenticated client gets nothing buffered. */
+        if (x.s->tcp) {
+            enum auth_verdict v = auth_check_bearer(
+                MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
+
+            if (v != AUTH_OK) {
+                char param[256];
+
+                route_find(url, &route, param, sizeof(param));
+                res = refuse_unauthorized(&x, v);
+                count_request(route, method, x.status);
+                return res;
+            }
+        }
         return MHD_YES;
     }
     if (*data_size) {
@@ -400,6 +457,36 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     }
 }
 
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)(c | 0x20);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* URL unescaping (path and query arguments) like libmicrohttpd's, except that "%00" stays as
+ * it is: a NUL would cut the text short (DELETE /v1/devices/a%00b must not remove "a"). */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    char *w = s;
+    int hi, lo;
+
+    (void)cls;
+    (void)c;
+    for (const char *r = s; *r;) {
+        if (r[0] == '%' && (hi = hex_value(r[1])) >= 0 && (lo = hex_value(r[2])) >= 0 &&
+            (hi | lo)) {
+            *w++ = (char)(hi << 4 | lo);
+            r += 3;
+        } else {
+            *w++ = *r++;
+        }
+    }
+    *w = 0;
+    return (size_t)(w - s);
+}
+
 /* libmicrohttpd's own messages (a failed accept, a broken client) go to pcid's log. */
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -424,16 +511,18 @@ int rest_server_new(struct api *api, int fd, struct rest_server **ret)
     }
     s->api = api;
     s->fd = fd;
+    s->tcp = auth_listener_kind(fd) > AUTH_LISTENER_UNIX; /* TCP asks for the token, if set */
     /* MHD_USE_ITC: MHD wakes its thread through its own channel, never by shutdown(2) of the
      * listening socket, which may be systemd's (passed to us) and must outlive pcid. */
-    s->mhd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                                  MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
-                              0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-                              NULL, /* first, as MHD wants */
-                              MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
-                              on_completed, s, MHD_OPTION_CONNECTION_LIMIT,
-                              (unsigned)REST_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
-                              (unsigned)REST_IDLE_TIMEOUT_S, MHD_OPTION_END);
+    s->mhd =
+        MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                             MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+                         0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+                         NULL, /* first, as MHD wants */
+                         MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_LIMIT,
+                         (unsigned)REST_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+                         (unsigned)REST_IDLE_TIMEOUT_S, MHD_OPTION_END);
     if (!s->mhd) {
         close(fd);
         free(s);

@@ -5,7 +5,8 @@
  * {"error": {"class", "desc"}} (never HTML). The routes and their bodies are described by
  * api/schema/openapi.yaml, served as GET /v1/openapi.json; GET /metrics is Prometheus text.
  *
- * Status codes: 200/201/202 success; 400 bad input (GenericError); 404 unknown device, command,
+ * Status codes: 200/201/202 success; 400 bad input (GenericError); 401 a TCP request without the
+ * configured bearer token (../auth.h; WWW-Authenticate: Bearer); 404 unknown device, command,
  * route or snapshot; 405 method not allowed (with Allow); 409 conflict (occupied slot, duplicate
  * id, pending unplug, limit, the guest refused a removal, a snapshot that does not fit the
  * machine); 412 If-Match does not name the current generation; 413 body over the

@@ -160,6 +160,22 @@ static enum MHD_Result post_devices(struct rest_ctx *x)
     }
     call.dry_run = json_is_true(dry);
     json_object_del(args, "dry-run");
+    /* QMP's device_add drops such values silently, as QEMU does; REST refuses them. */
+    {
+        const char *key;
+        json_t *v;
+
+        json_object_foreach(args, key, v)
+        {
+            if (json_is_string(v) ||
+                (!streq(key, "id") && (json_is_number(v) || json_is_boolean(v))))
+                continue;
+            json_decref(args);
+            return rest_send_error(x, MHD_HTTP_BAD_REQUEST, "GenericError",
+                                   "Invalid parameter type for '%.64s', expected: %s", key,
+                                   streq(key, "id") ? "string" : "string, number or boolean");
+        }
+    }
     id = json_incref(json_is_string(json_object_get(args, "id")) ? json_object_get(args, "id")
                                                                  : json_null());
     driver = strdup(json_is_string(json_object_get(args, "driver"))
@@ -428,7 +444,7 @@ static enum MHD_Result post_state_load(struct rest_ctx *x)
 static enum MHD_Result post_qmp(struct rest_ctx *x)
 {
     enum MHD_Result res = MHD_NO;
-    json_t *body = rest_body_json(x, &res), *ret = NULL, *reply;
+    json_t *body = rest_body_json(x, &res), *ret = NULL, *reply, *args;
     struct api_call call = {0};
     struct error err = {0};
     const char *cmd;
@@ -436,13 +452,12 @@ static enum MHD_Result post_qmp(struct rest_ctx *x)
 
     if (!body)
         return res;
-    cmd = json_string_value(json_object_get(body, "execute"));
-    if (!cmd) {
-        reply = json_pack("{s:{s:s,s:s}}", "error", "class", "GenericError", "desc",
-                          "QMP input lacks member 'execute'");
+    if (api_qmp_envelope(body, &cmd, &args, &err) < 0) {
+        cmd = NULL;
+        reply = json_pack("{s:{s:s,s:s}}", "error", "class", error_class_name(err.cls), "desc",
+                          err.desc);
     } else {
-        r = rest_command(x, cmd, json_incref(json_object_get(body, "arguments")), &call, &ret,
-                         &err);
+        r = rest_command(x, cmd, json_incref(args), &call, &ret, &err);
         if (r == -ESTALE) {
             json_decref(body);
             return rest_send_api_error(x, r, &err, &call);

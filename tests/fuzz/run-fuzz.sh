@@ -11,7 +11,8 @@ work=$build/fuzz-run
 rm -rf "$work" && mkdir -p "$work/artifacts"
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 failed=0
-for t in fuzz-qmp fuzz-text fuzz-qtest fuzz-config fuzz-description fuzz-snapshot fuzz-config-file; do
+for t in fuzz-qmp fuzz-text fuzz-qtest fuzz-config fuzz-description fuzz-snapshot fuzz-config-file \
+    fuzz-rest; do
     cp -r "$src/corpus/$t" "$work/$t"
     "$build/tests/fuzz/$t" "$work/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$work/artifacts/$t-" >"$work/$t.log" 2>&1

@@ -366,6 +366,55 @@ static void test_token(void **state)
     assert_non_null(strstr(why, "empty, or holds a NUL byte"));
 }
 
+/* The systemd credential pcid.token: used when the file names no token-file (also with no
+ * file at all), the file's token-file wins over it, and an empty credential is an error. */
+static void test_credential(void **state)
+{
+    struct unit_fix *f = *state;
+    char dir[] = "/tmp/pcid-test-cred-XXXXXX", cred[64], json[256], why[CONFIG_WHY_MAX];
+    char *tok = unit_defer(f, unlink_free, write_temp("from-file\n"));
+    struct config none = {0};
+    FILE *fp;
+    int r;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(cred, sizeof(cred), "%s/pcid.token", dir);
+    fp = fopen(cred, "w");
+    assert_non_null(fp);
+    fputs("from-credential\n", fp);
+    fclose(fp);
+    setenv("CREDENTIALS_DIRECTORY", dir, 1);
+
+    struct config *cfg = load(f, "{}", &r, why, sizeof(why));
+    assert_int_equal(r, 0);
+    assert_string_equal(cfg->rt.token, "from-credential");
+    assert_string_equal(cfg->rt.token_file, cred);
+    snprintf(json, sizeof(json), "{\"token-file\": \"%s\"}", tok);
+    cfg = load(f, json, &r, why, sizeof(why));
+    assert_int_equal(r, 0);
+    assert_string_equal(cfg->rt.token, "from-file");
+    /* an absent default file: the credential still counts */
+    if (access(CONFIG_DEFAULT_PATH, F_OK) < 0) {
+        assert_int_equal(config_load(NULL, &none, why, sizeof(why)), 0);
+        assert_string_equal(none.rt.token, "from-credential");
+        config_free(&none);
+    }
+    fp = fopen(cred, "w");
+    assert_non_null(fp);
+    fclose(fp);
+    load(f, "{}", &r, why, sizeof(why));
+    assert_int_equal(r, -EINVAL);
+    assert_non_null(strstr(why, "credential"));
+    assert_non_null(strstr(why, "empty, or holds a NUL byte"));
+
+    unsetenv("CREDENTIALS_DIRECTORY");
+    unlink(cred);
+    rmdir(dir);
+    cfg = load(f, "{}", &r, why, sizeof(why));
+    assert_int_equal(r, 0);
+    assert_null(cfg->rt.token);
+}
+
 /* The command line wins; its lists replace the file's. */
 static void test_merge(void **state)
 {
@@ -522,8 +571,9 @@ int main(void)
     static const struct {
         const char *name;
     } missing_rows[] = {{"missing or a directory"}}, big_rows[] = {{"1 MiB and one byte"}},
-      token_rows[] = {{"read and checked"}}, merge_rows[] = {{"command line wins"}},
-      runtime_rows[] = {{"log level and limits"}}, fifo_rows[] = {{"file and token file"}};
+      token_rows[] = {{"read and checked"}}, cred_rows[] = {{"systemd credential"}},
+      merge_rows[] = {{"command line wins"}}, runtime_rows[] = {{"log level and limits"}},
+      fifo_rows[] = {{"file and token file"}};
 
     UNIT_ROWS_FIX(&s, ok_rows, test_ok);
     UNIT_ROWS_FIX(&s, bad_rows, test_bad);
@@ -531,6 +581,7 @@ int main(void)
     UNIT_ROWS_FIX(&s, big_rows, test_too_big);
     UNIT_ROWS_FIX(&s, fifo_rows, test_fifo);
     UNIT_ROWS_FIX(&s, token_rows, test_token);
+    UNIT_ROWS_FIX(&s, cred_rows, test_credential);
     UNIT_ROWS_FIX(&s, merge_rows, test_merge);
     UNIT_ROWS_FIX(&s, state_rows, test_state_merge);
     UNIT_ROWS_FIX(&s, runtime_rows, test_runtime);

@@ -1,0 +1,95 @@
+# SPDX-License-Identifier: MIT
+"""Limits (docs/pcid.8 LIMITS): each rejection refused cleanly and counted in
+pcid_limit_rejections_total{limit}: REST body (413), QMP value size and nesting, QMP clients
+per socket (a configured limit), the 256 buses of a machine; a slow QMP client cannot stop
+others from being served."""
+
+import json
+import os
+import socket
+import tempfile
+import unittest
+
+from pcid_harness import TIME_FACTOR, Pcid, Qmp
+from schema_check import parse_prometheus, sample
+
+
+def rejections(d, limit):
+    _, text, _ = d.rest('GET', '/metrics')
+    return sample(parse_prometheus(text), 'pcid_limit_rejections_total', limit=limit)
+
+
+class Limits(unittest.TestCase):
+    def test_front_doors(self):
+        cfg = tempfile.NamedTemporaryFile('w', suffix='.json', delete=False)
+        json.dump({'limits': {'qmp-clients': 3}}, cfg)
+        cfg.close()
+        try:
+            with Pcid(args=['--config', cfg.name]) as d:
+                for name in ('qmp-clients', 'qmp-value-bytes', 'qmp-nesting',
+                             'rest-body-bytes', 'devices', 'buses', 'qmp-output-bytes'):
+                    self.assertEqual(rejections(d, name), 0, name)
+                status, body, _ = d.rest('POST', '/v1/devices',
+                                         b'{"driver": "e1000", "id": "' + b'a' * (1 << 20) + b'"}')
+                self.assertEqual(status, 413)
+                self.assertEqual(rejections(d, 'rest-body-bytes'), 1)
+
+                q = d.qmp()
+                q.send_raw(b'"' + b'a' * (1 << 20) + b'"\n')
+                self.assertIn('value too large', q.read_reply()['error']['desc'])
+                q.send_raw(b'[' * 1100 + b']' * 1100 + b'\n')
+                self.assertIn('nesting too deep', q.read_reply()['error']['desc'])
+                self.assertEqual(rejections(d, 'qmp-value-bytes'), 1)
+                self.assertEqual(rejections(d, 'qmp-nesting'), 1)
+
+                # A slow client (connected, sending nothing) holds a slot, yet the others are
+                # served; past the configured 3 a connection is closed at once and counted.
+                slow = socket.socket(socket.AF_UNIX)
+                slow.connect(d.qmp_path)
+                q2 = d.qmp()
+                with self.assertRaises((EOFError, ConnectionError)):
+                    Qmp(d.qmp_path, timeout=10 * TIME_FACTOR)
+                self.assertEqual(rejections(d, 'qmp-clients'), 1)
+                self.assertIn('status', q2.cmd('query-status'))
+                slow.close()
+                q2.close()
+                q.close()
+        finally:
+            os.unlink(cfg.name)
+
+    def test_256_buses(self):
+        """Bridges until the machine has 256 buses: the next is refused with a clear error,
+        counted, and changes nothing."""
+        with Pcid(state_dir=False) as d:
+            q = d.qmp()
+            n_bridges = 0
+            parents = ['pci.0']
+            slots = {'pci.0': list(range(3, 32))}
+            while n_bridges < 255:
+                parent = parents[0]
+                if not slots[parent]:
+                    parents.pop(0)
+                    continue
+                slot = slots[parent].pop(0)
+                bid = 'br%d' % n_bridges
+                q.cmd('device_add', driver='pci-bridge', id=bid, bus=parent, addr='%x' % slot,
+                      chassis_nr=n_bridges + 1)
+                parents.append(bid)
+                slots[bid] = list(range(1, 32))
+                n_bridges += 1
+            _, machine, _ = d.rest('GET', '/v1/machine')
+            before = q.cmd('query-pci')
+            r = q.cmd_raw({'execute': 'device_add', 'arguments': {
+                'driver': 'pci-bridge', 'id': 'one-too-many', 'bus': 'br254', 'addr': '1f',
+                'chassis_nr': 1}})
+            self.assertEqual(r['error']['class'], 'GenericError')
+            self.assertIn('Bus limit reached (256 buses per machine)', r['error']['desc'])
+            self.assertEqual(rejections(d, 'buses'), 1)
+            self.assertEqual(q.cmd('query-pci'), before)
+            _, after, _ = d.rest('GET', '/v1/machine')
+            self.assertEqual(after['generation'], machine['generation'])
+            q.close()
+
+
+if __name__ == '__main__':
+    unittest.main()
