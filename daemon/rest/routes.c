@@ -167,13 +167,16 @@ static enum MHD_Result post_devices(struct rest_ctx *x)
 
         json_object_foreach(args, key, v)
         {
-            if (json_is_string(v) ||
-                (!streq(key, "id") && (json_is_number(v) || json_is_boolean(v))))
+            char name[65];
+            bool is_id = streq(key, "id");
+
+            if (json_is_string(v) || (!is_id && (json_is_number(v) || json_is_boolean(v))))
                 continue;
+            snprintf(name, sizeof(name), "%s", key); /* key goes with args */
             json_decref(args);
             return rest_send_error(x, MHD_HTTP_BAD_REQUEST, "GenericError",
-                                   "Invalid parameter type for '%.64s', expected: %s", key,
-                                   streq(key, "id") ? "string" : "string, number or boolean");
+                                   "Invalid parameter type for '%s', expected: %s", name,
+                                   is_id ? "string" : "string, number or boolean");
         }
     }
     id = json_incref(json_is_string(json_object_get(args, "id")) ? json_object_get(args, "id")

@@ -287,6 +287,7 @@ class Pcid:
         return self.start()
 
     def __exit__(self, *exc):
+        died = self.proc is not None and self.proc.poll() is not None  # before we stopped it
         self.stop()
         report = None
         if self.log:
@@ -295,7 +296,7 @@ class Pcid:
             text = self.logtext()
             if 'Sanitizer' in text or 'runtime error:' in text:
                 report = text
-            if exc and exc[0] and text:
+            if ((exc and exc[0]) or died) and text:
                 # The test failed: what pcid said is part of the story (a crash, a sanitizer
                 # report, a refusal).
                 sys.stderr.write('--- pcid log (%s) ---\n%s--- end of pcid log ---\n' %

@@ -71,7 +71,7 @@ class Malformed(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.d.stop()
+        cls.d.__exit__(None, None, None)
 
     def snapshot(self):
         q = self.d.qmp()

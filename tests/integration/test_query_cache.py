@@ -43,8 +43,7 @@ class QueryCache(unittest.TestCase):
     def tearDown(self):
         self.g.sock.close()
         self.q.close()
-        self.d.stop()
-        self.d.log.close()
+        self.d.__exit__(None, None, None)  # checks the log for sanitizer reports
 
     def views(self):
         """(QMP query-pci, REST /v1/pci, info pci text); each asked twice, same bytes."""
