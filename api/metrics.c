@@ -213,6 +213,7 @@ static const char *const reject_names[API_REJECT_COUNT] = {
     [API_REJECT_REST_BODY_BYTES] = "rest-body-bytes",
     [API_REJECT_DEVICES] = "devices",
     [API_REJECT_BUSES] = "buses",
+    [API_REJECT_REST_CLIENTS] = "rest-clients",
 };
 static unsigned long long rejections[API_REJECT_COUNT]; /* process-wide, relaxed atomics */
 

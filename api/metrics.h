@@ -32,6 +32,7 @@ enum api_reject {
     API_REJECT_REST_BODY_BYTES,  /* "rest-body-bytes": a REST body refused with 413 */
     API_REJECT_DEVICES,          /* "devices": device_add past MACHINE_MAX_DEVICES */
     API_REJECT_BUSES,            /* "buses": a bridge past MACHINE_MAX_BUSES */
+    API_REJECT_REST_CLIENTS,     /* "rest-clients": a REST connection closed at accept */
     API_REJECT_COUNT
 };
 

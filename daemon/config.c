@@ -177,7 +177,7 @@ static int parse_limits(struct ctx *c, json_t *v, struct config_runtime *rt)
         int r;
 
         if (id < 0) {
-            char known[256] = "";
+            char known[512] = "";
             for (int i = 0; i < LIMIT_COUNT; i++)
                 snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s",
                          i ? ", " : "", limit_def(i)->name);

@@ -17,13 +17,13 @@ static const struct limit_def defs[LIMIT_COUNT] = {
     [LIMIT_QMP_VALUE_BYTES] = {"qmp-value-bytes", QMP_MAX_VALUE, 4 * KiB, 64 * MiB},
     [LIMIT_QMP_OUTPUT_BYTES] = {"qmp-output-bytes", QMP_MAX_OUTPUT, 64 * KiB, 256 * MiB},
     [LIMIT_REST_BODY_BYTES] = {"rest-body-bytes", REST_MAX_BODY, 4 * KiB, 64 * MiB},
+    [LIMIT_REST_CLIENTS] = {"rest-clients", REST_MAX_CONNECTIONS, 1, REST_MAX_CONNECTIONS_CAP},
 };
 
 static _Atomic uint64_t values[LIMIT_COUNT] = {
-    [LIMIT_QMP_CLIENTS] = QMP_MAX_CLIENTS,
-    [LIMIT_QMP_VALUE_BYTES] = QMP_MAX_VALUE,
-    [LIMIT_QMP_OUTPUT_BYTES] = QMP_MAX_OUTPUT,
-    [LIMIT_REST_BODY_BYTES] = REST_MAX_BODY,
+    [LIMIT_QMP_CLIENTS] = QMP_MAX_CLIENTS,       [LIMIT_QMP_VALUE_BYTES] = QMP_MAX_VALUE,
+    [LIMIT_QMP_OUTPUT_BYTES] = QMP_MAX_OUTPUT,   [LIMIT_REST_BODY_BYTES] = REST_MAX_BODY,
+    [LIMIT_REST_CLIENTS] = REST_MAX_CONNECTIONS,
 };
 
 const struct limit_def *limit_def(enum limit_id id)

@@ -22,6 +22,7 @@ enum limit_id {
     LIMIT_QMP_VALUE_BYTES,  /* "qmp-value-bytes": one JSON value from a QMP client */
     LIMIT_QMP_OUTPUT_BYTES, /* "qmp-output-bytes": unsent output per QMP client */
     LIMIT_REST_BODY_BYTES,  /* "rest-body-bytes": one REST request body (413 above) */
+    LIMIT_REST_CLIENTS,     /* "rest-clients": connections per REST socket */
     LIMIT_COUNT
 };
 

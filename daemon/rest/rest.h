@@ -39,11 +39,13 @@
 
 #include "../../api/commands.h"
 
-#define REST_MAX_BODY        (1024 * 1024) /* request body limit, bytes (default; ../limit.h) */
-#define REST_MAX_CONNECTIONS 64            /* per listening socket, event streams included */
-#define REST_IDLE_TIMEOUT_S  30            /* idle / slow client timeout */
-#define REST_MAX_WAIT_S      60            /* DELETE ?wait= limit, seconds */
-#define REST_SSE_KEEPALIVE_S 15            /* comment line on an idle event stream */
+#define REST_MAX_BODY (1024 * 1024) /* request body limit, bytes (default; ../limit.h) */
+#define REST_MAX_CONNECTIONS                                                                       \
+    64 /* per listening socket, event streams included (default; ../limit.h) */
+#define REST_MAX_CONNECTIONS_CAP 1024 /* the most rest-clients may be set to */
+#define REST_IDLE_TIMEOUT_S      30   /* idle / slow client timeout */
+#define REST_MAX_WAIT_S          60   /* DELETE ?wait= limit, seconds */
+#define REST_SSE_KEEPALIVE_S     15   /* comment line on an idle event stream */
 
 struct rest_server;
 

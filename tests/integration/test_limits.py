@@ -4,22 +4,98 @@ pcid_limit_rejections_total{limit}: REST body (413), QMP value size and nesting,
 per socket (a configured limit), the 256 buses of a machine; a slow QMP client cannot stop
 others from being served."""
 
+import http.client
 import json
 import os
 import socket
 import tempfile
+import time
 import unittest
 
-from pcid_harness import TIME_FACTOR, Pcid, Qmp
+from pcid_harness import TIME_FACTOR, Pcid, Qmp, UnixHTTPConnection
 from schema_check import parse_prometheus, sample
 
 
-def rejections(d, limit):
-    _, text, _ = d.rest('GET', '/metrics')
+def rejections(d, limit, tcp=False):
+    _, text, _ = d.rest('GET', '/metrics', tcp=tcp)
     return sample(parse_prometheus(text), 'pcid_limit_rejections_total', limit=limit)
 
 
+def config_file(limits):
+    """A temporary configuration file with `limits` (the caller unlinks it)."""
+    cfg = tempfile.NamedTemporaryFile('w', suffix='.json', delete=False)
+    json.dump({'limits': limits}, cfg)
+    cfg.close()
+    return cfg.name
+
+
+def wait_for(fn, timeout=5.0):
+    """Poll fn() until it is true (returns its value) or `timeout` seconds pass (returns it)."""
+    deadline = time.time() + timeout * TIME_FACTOR
+    while True:
+        v = fn()
+        if v or time.time() > deadline:
+            return v
+        time.sleep(0.05)
+
+
+def closed_by_peer(sock, timeout=5.0):
+    """True when the peer closes `sock` within `timeout` seconds (reads and drops data)."""
+    sock.settimeout(timeout * TIME_FACTOR)
+    try:
+        while sock.recv(4096):
+            pass
+        return True
+    except ConnectionError:
+        return True
+    except socket.timeout:
+        return False
+
+
 class Limits(unittest.TestCase):
+    def test_rest_clients(self):
+        """rest-clients: 2 — a third connection on the same socket is closed at once and
+        counted; once one is closed the socket serves again; the TCP socket has its own 2."""
+        cfg = config_file({'rest-clients': 2})
+        try:
+            with Pcid(args=['--config', cfg]) as d:
+                # Two keep-alive connections that have been served hold both slots (retried:
+                # the harness's start-up probe may not be cleaned up yet, and is refused).
+                held = []
+                while len(held) < 2:
+                    c = UnixHTTPConnection(d.rest_path)
+                    try:
+                        c.request('GET', '/v1/machine')
+                        r = c.getresponse()
+                        r.read()
+                        self.assertEqual(r.status, 200)
+                        held.append(c)
+                    except (OSError, http.client.HTTPException):
+                        c.close()
+                        time.sleep(0.05)
+                # The TCP listener has its own connections to count.
+                base = rejections(d, 'rest-clients', tcp=True)
+                extra = socket.socket(socket.AF_UNIX)
+                extra.connect(d.rest_path)
+                self.assertTrue(closed_by_peer(extra))
+                extra.close()
+                self.assertEqual(rejections(d, 'rest-clients', tcp=True), base + 1)
+                for c in held:
+                    c.close()
+                # Served again once pcid has seen them close (each refusal before that counts).
+                refused = []
+
+                def served():
+                    try:
+                        return d.rest('GET', '/v1/machine')[0] == 200
+                    except (OSError, http.client.HTTPException):
+                        refused.append(1)
+                        return False
+                self.assertTrue(wait_for(served))
+                self.assertEqual(rejections(d, 'rest-clients', tcp=True), base + 1 + len(refused))
+        finally:
+            os.unlink(cfg)
+
     def test_front_doors(self):
         cfg = tempfile.NamedTemporaryFile('w', suffix='.json', delete=False)
         json.dump({'limits': {'qmp-clients': 3}}, cfg)
