@@ -133,6 +133,48 @@ class Limits(unittest.TestCase):
         finally:
             os.unlink(cfg.name)
 
+    def test_qmp_value_seconds(self):
+        """qmp-value-seconds: 1 — a value begun and not finished within 1 s gets an error
+        line, the connection is closed and counted; an idle client (or one that sent only
+        whitespace), and a value completed in time, are left alone."""
+        cfg = config_file({'qmp-value-seconds': 1})
+        try:
+            with Pcid(args=['--config', cfg]) as d:
+                idle = d.qmp()
+                blank = d.qmp()
+                blank.send_raw(b'  \r\n')
+                slow = d.qmp()
+                slow.send_raw(b'{"execute": "query-status"')
+                t0 = time.time()
+                r = slow.read_reply()
+                self.assertIn('not complete within 1 s', r['error']['desc'])
+                self.assertGreaterEqual(time.time() - t0, 0.8)
+                with self.assertRaises((EOFError, ConnectionError)):
+                    slow.readline()
+                slow.close()
+                self.assertEqual(rejections(d, 'qmp-value-seconds'), 1)
+                # In time, though split over reads: served. Then the next value starts afresh.
+                on_time = d.qmp()
+                on_time.send_raw(b'{"execute": ')
+                time.sleep(0.6)
+                on_time.send_raw(b'"query-status"}{"execute": ')
+                self.assertIn('return', on_time.read_reply())
+                time.sleep(0.6)
+                on_time.send_raw(b'"query-status"}\n')
+                self.assertIn('return', on_time.read_reply())
+                # A bare top-level token waits for its delimiter, under the same rule.
+                tok = d.qmp()
+                tok.send_raw(b'12')
+                self.assertIn('not complete', tok.read_reply()['error']['desc'])
+                tok.close()
+                time.sleep(0.5)
+                for q in (idle, blank, on_time):
+                    self.assertIn('status', q.cmd('query-status'))
+                    q.close()
+                self.assertEqual(rejections(d, 'qmp-value-seconds'), 2)
+        finally:
+            os.unlink(cfg)
+
     def test_256_buses(self):
         """Bridges until the machine has 256 buses: the next is refused with a clear error,
         counted, and changes nothing."""
