@@ -17,6 +17,7 @@
 
 #include "auth.h"
 #include "log.h"
+#include "machine/machine.h"
 #include "vcpu/guest.h"
 
 #define VCPUS_MAX 64 /* as --vcpus */
@@ -529,6 +530,7 @@ int config_apply_runtime(const struct config_runtime *rt, const char *cmdline_le
         log_set_level(rt->log_level >= 0 ? rt->log_level : LOG_INFO);
     for (int i = 0; i < LIMIT_COUNT; i++)
         limit_set(i, rt->has_limit[i] ? rt->limit[i] : limit_def(i)->def);
+    machine_set_limits((unsigned)limit_get(LIMIT_DEVICES), (unsigned)limit_get(LIMIT_BUSES));
     return auth_set_token(rt->token);
 }
 

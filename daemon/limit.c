@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "machine/machine.h"
 #include "monitor/qmp.h"
 #include "rest/rest.h"
 #include "util/util.h"
@@ -19,6 +20,8 @@ static const struct limit_def defs[LIMIT_COUNT] = {
     [LIMIT_QMP_VALUE_SECONDS] = {"qmp-value-seconds", QMP_VALUE_SECONDS, 1, 3600},
     [LIMIT_REST_BODY_BYTES] = {"rest-body-bytes", REST_MAX_BODY, 4 * KiB, 64 * MiB},
     [LIMIT_REST_CLIENTS] = {"rest-clients", REST_MAX_CONNECTIONS, 1, REST_MAX_CONNECTIONS_CAP},
+    [LIMIT_DEVICES] = {"devices", MACHINE_MAX_DEVICES, 1, MACHINE_MAX_DEVICES},
+    [LIMIT_BUSES] = {"buses", MACHINE_MAX_BUSES, 1, MACHINE_MAX_BUSES},
 };
 
 /* 0 until set: the default (every minimum is at least 1). */

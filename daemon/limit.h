@@ -24,6 +24,8 @@ enum limit_id {
     LIMIT_QMP_VALUE_SECONDS, /* "qmp-value-seconds": for a started QMP value to complete */
     LIMIT_REST_BODY_BYTES,   /* "rest-body-bytes": one REST request body (413 above) */
     LIMIT_REST_CLIENTS,      /* "rest-clients": connections per REST socket */
+    LIMIT_DEVICES,           /* "devices": PCI functions per machine (machine_set_limits()) */
+    LIMIT_BUSES,             /* "buses": PCI buses per machine (machine_set_limits()) */
     LIMIT_COUNT
 };
 

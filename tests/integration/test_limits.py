@@ -175,6 +175,55 @@ class Limits(unittest.TestCase):
         finally:
             os.unlink(cfg)
 
+    def test_devices_and_buses_configured(self):
+        """devices: 7, buses: 2 on the pc machine (4 built-in functions, 1 bus): a cold-plugged
+        e1000 and a bridge fit, a second bridge is refused by the bus limit, one more e1000 fits
+        and the next is refused by the device limit — each refusal counted, nothing changed."""
+        cfg = config_file({'devices': 7, 'buses': 2})
+        try:
+            with Pcid(args=['--config', cfg, '--device', 'e1000,id=cold,addr=3'],
+                      state_dir=False) as d:
+                q = d.qmp()
+                self.assertEqual(len(q.cmd('query-pci')[0]['devices']), 5)
+                q.cmd('device_add', driver='pci-bridge', id='br1', addr='4', chassis_nr=1)
+                before = q.cmd('query-pci')
+                r = q.cmd_raw({'execute': 'device_add', 'arguments': {
+                    'driver': 'pci-bridge', 'id': 'br2', 'addr': '5', 'chassis_nr': 2}})
+                self.assertEqual(r['error']['desc'], 'Bus limit reached (2 buses per machine)')
+                self.assertEqual(q.cmd('query-pci'), before)
+                q.cmd('device_add', driver='e1000', id='n1', addr='5')
+                before = q.cmd('query-pci')
+                status, body, _ = d.rest('POST', '/v1/devices',
+                                         {'driver': 'e1000', 'id': 'n2', 'addr': '6'})
+                self.assertEqual(status, 409)
+                self.assertEqual(body['error']['desc'],
+                                 'Device limit reached (7 functions per machine)')
+                self.assertEqual(q.cmd('query-pci'), before)
+                self.assertEqual(rejections(d, 'buses'), 1)
+                self.assertEqual(rejections(d, 'devices'), 1)
+                q.close()
+        finally:
+            os.unlink(cfg)
+
+    def test_devices_lowered_below_cold_plug(self):
+        """A limit below what the command line cold-plugs does not stop pcid from starting
+        (the saved machine and cold-plug devices are bound only by the compile-time
+        maxima); it refuses the next device_add."""
+        cfg = config_file({'devices': 4})
+        try:
+            with Pcid(args=['--config', cfg, '--device', 'e1000,id=cold,addr=3'],
+                      state_dir=False) as d:
+                q = d.qmp()
+                self.assertEqual(len(q.cmd('query-pci')[0]['devices']), 5)
+                r = q.cmd_raw({'execute': 'device_add', 'arguments': {
+                    'driver': 'e1000', 'id': 'n1', 'addr': '4'}})
+                self.assertEqual(r['error']['desc'],
+                                 'Device limit reached (4 functions per machine)')
+                self.assertEqual(rejections(d, 'devices'), 1)
+                q.close()
+        finally:
+            os.unlink(cfg)
+
     def test_256_buses(self):
         """Bridges until the machine has 256 buses: the next is refused with a clear error,
         counted, and changes nothing."""
