@@ -20,6 +20,8 @@ static const struct limit_def defs[LIMIT_COUNT] = {
     [LIMIT_QMP_VALUE_SECONDS] = {"qmp-value-seconds", QMP_VALUE_SECONDS, 1, 3600},
     [LIMIT_REST_BODY_BYTES] = {"rest-body-bytes", REST_MAX_BODY, 4 * KiB, 64 * MiB},
     [LIMIT_REST_CLIENTS] = {"rest-clients", REST_MAX_CONNECTIONS, 1, REST_MAX_CONNECTIONS_CAP},
+    [LIMIT_REST_REQUEST_SECONDS] = {"rest-request-seconds", REST_REQUEST_TIMEOUT_S, 1, 3600},
+    [LIMIT_REST_IDLE_SECONDS] = {"rest-idle-seconds", REST_IDLE_TIMEOUT_S, 1, 3600},
     [LIMIT_DEVICES] = {"devices", MACHINE_MAX_DEVICES, 1, MACHINE_MAX_DEVICES},
     [LIMIT_BUSES] = {"buses", MACHINE_MAX_BUSES, 1, MACHINE_MAX_BUSES},
 };

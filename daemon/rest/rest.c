@@ -78,6 +78,7 @@ enum MHD_Result rest_queue(struct rest_ctx *x, unsigned status, struct MHD_Respo
         return MHD_NO;
     if (!MHD_get_response_header(r, "Cache-Control"))
         MHD_add_response_header(r, "Cache-Control", "no-store");
+    rest_conn_responding(x->c);
     ret = MHD_queue_response(x->c, status, r);
     MHD_destroy_response(r);
     x->status = status;
@@ -448,8 +449,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     struct rest_body *b = *con_cls;
 
     (void)cls;
-    (void)c;
     (void)toe;
+    rest_conn_waiting(c);
     if (b) {
         free(b->data);
         free(b);
@@ -514,7 +515,11 @@ int rest_server_new(struct api *api, int fd, struct rest_server **ret)
     s->tcp = auth_listener_kind(fd) > AUTH_LISTENER_UNIX; /* TCP asks for the token, if set */
     /* MHD_USE_ITC: MHD wakes its thread through its own channel, never by shutdown(2) of the
      * listening socket, which may be systemd's (passed to us) and must outlive pcid. */
-    rest_conns_init(&s->conns);
+    if (rest_conns_init(&s->conns) < 0) {
+        close(fd);
+        free(s);
+        return -ENOMEM;
+    }
     /* The client limit is ours (rest_conn_accept, counted); MHD's own is only a backstop above
      * the largest value the limit may take, for connections not yet cleaned up. */
     s->mhd = MHD_start_daemon(
@@ -524,8 +529,9 @@ int rest_server_new(struct api *api, int fd, struct rest_server **ret)
         NULL, /* first, as MHD wants */
         MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
-        rest_conn_notify, s, MHD_OPTION_CONNECTION_LIMIT, (unsigned)(REST_MAX_CONNECTIONS_CAP + 16),
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)REST_IDLE_TIMEOUT_S, MHD_OPTION_END);
+        rest_conn_notify, s, MHD_OPTION_URI_LOG_CALLBACK, rest_conn_uri, s,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)(REST_MAX_CONNECTIONS_CAP + 16),
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)REST_STALL_TIMEOUT_S, MHD_OPTION_END);
     if (!s->mhd) {
         close(fd);
         rest_conns_fini(&s->conns);

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 """Limits (docs/pcid.8 LIMITS): each rejection refused cleanly and counted in
-pcid_limit_rejections_total{limit}: REST body (413), QMP value size and nesting, QMP clients
-per socket (a configured limit), the 256 buses of a machine; a slow QMP client cannot stop
-others from being served."""
+pcid_limit_rejections_total{limit}: REST body (413), QMP value size, nesting and time, QMP and
+REST clients per socket, slow and idle REST clients, devices and buses (configured and the 256
+buses of a machine); a slow QMP client cannot stop others from being served."""
 
 import http.client
 import json
@@ -221,6 +221,57 @@ class Limits(unittest.TestCase):
                                  'Device limit reached (4 functions per machine)')
                 self.assertEqual(rejections(d, 'devices'), 1)
                 q.close()
+        finally:
+            os.unlink(cfg)
+
+    def test_rest_slow_clients(self):
+        """rest-request-seconds: 1, rest-idle-seconds: 2 — a client trickling its headers is
+        closed about 1 s after its request line (rest-request-seconds), one trickling a body
+        likewise; a connection sending nothing, or trickling its request line, is closed after
+        2 s (rest-idle-seconds), as is a served keep-alive connection left idle; a request that
+        arrives in time is served; each closure counted."""
+        cfg = config_file({'rest-request-seconds': 1, 'rest-idle-seconds': 2})
+        try:
+            with Pcid(args=['--config', cfg]) as d:
+                def trickle(first):
+                    s = socket.socket(socket.AF_UNIX)
+                    s.connect(d.rest_path)
+                    s.sendall(first)
+                    return s
+
+                t0 = time.time()
+                headers = trickle(b'GET /v1/machine HTTP/1.1\r\nHost: x\r\n')
+                body = trickle(b'POST /v1/devices HTTP/1.1\r\nHost: x\r\n'
+                               b'Content-Type: application/json\r\nContent-Length: 100\r\n'
+                               b'\r\n{"dri')
+                nothing = trickle(b'')
+                line = trickle(b'GET /v1/mach')
+                # Bytes keep arriving (an inactivity timeout never fires) ...
+                for _ in range(3):
+                    time.sleep(0.25)
+                    headers.sendall(b'X-A: b\r\n')
+                    body.sendall(b'v')
+                    line.sendall(b'i')
+                # ... yet the slow requests are closed about 1 s after their request line.
+                self.assertTrue(closed_by_peer(headers, 2))
+                self.assertTrue(closed_by_peer(body, 2))
+                self.assertLess(time.time() - t0, 1.9)
+                self.assertEqual(rejections(d, 'rest-request-seconds', tcp=True), 2)
+                # A request in time, over a keep-alive connection, then left idle.
+                c = UnixHTTPConnection(d.rest_path)
+                c.request('GET', '/v1/machine')
+                r = c.getresponse()
+                r.read()
+                self.assertEqual(r.status, 200)
+                self.assertTrue(closed_by_peer(nothing, 3))
+                self.assertTrue(closed_by_peer(line, 3))
+                self.assertGreaterEqual(time.time() - t0, 1.8)
+                self.assertTrue(closed_by_peer(c.sock, 3))
+                c.close()
+                self.assertEqual(rejections(d, 'rest-idle-seconds', tcp=True), 3)
+                self.assertEqual(d.rest('GET', '/v1/machine')[0], 200)
+                for s in (headers, body, nothing, line):
+                    s.close()
         finally:
             os.unlink(cfg)
 
