@@ -438,6 +438,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     x.body = b;
+    rest_conn_responding(
+        c); /* the request is complete: a slow handler (?wait=) is no slow client */
     res = dispatch(&x, url, method, &route);
     count_request(route, method, x.status);
     return res;
