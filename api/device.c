@@ -415,10 +415,10 @@ static int device_add_text(struct api *api, struct text_args *t, bool has_id, bo
         r = error_invalid(err, "ROM size %u is not a power of two", po->romsize);
         goto fail;
     }
-    if (m->n_devices >= MACHINE_MAX_DEVICES) {
+    if (m->n_devices >= machine_device_limit(m)) {
         api_metrics_reject(API_REJECT_DEVICES);
         r = error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_LIMIT,
-                       "Device limit reached (%d functions per machine)", MACHINE_MAX_DEVICES);
+                       "Device limit reached (%u functions per machine)", machine_device_limit(m));
         goto fail;
     }
 
@@ -483,14 +483,14 @@ static int device_add_text(struct api *api, struct text_args *t, bool has_id, bo
     r = machine_add_device(m, bus, (uint8_t)place.devfn, d, drv, opts, t->v,
                            t->n_recorded ? t->n_recorded : t->n, drive);
     if (r < 0) {
-        if (r == -ENOSPC && m->n_devices < MACHINE_MAX_DEVICES) {
+        if (r == -ENOSPC && m->n_devices < machine_device_limit(m)) {
             api_metrics_reject(API_REJECT_BUSES);
             error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_LIMIT,
-                       "Bus limit reached (%d buses per machine)", MACHINE_MAX_BUSES);
+                       "Bus limit reached (%u buses per machine)", machine_bus_limit(m));
         } else if (r == -ENOSPC) {
             api_metrics_reject(API_REJECT_DEVICES);
             error_setf(err, ERROR_CLASS_GENERIC, ERROR_KIND_LIMIT,
-                       "Device limit reached (%d functions per machine)", MACHINE_MAX_DEVICES);
+                       "Device limit reached (%u functions per machine)", machine_device_limit(m));
         }
         goto fail;
     }

@@ -210,9 +210,13 @@ static const char *const reject_names[API_REJECT_COUNT] = {
     [API_REJECT_QMP_VALUE_BYTES] = "qmp-value-bytes",
     [API_REJECT_QMP_NESTING] = "qmp-nesting",
     [API_REJECT_QMP_OUTPUT_BYTES] = "qmp-output-bytes",
+    [API_REJECT_QMP_VALUE_SECONDS] = "qmp-value-seconds",
     [API_REJECT_REST_BODY_BYTES] = "rest-body-bytes",
     [API_REJECT_DEVICES] = "devices",
     [API_REJECT_BUSES] = "buses",
+    [API_REJECT_REST_CLIENTS] = "rest-clients",
+    [API_REJECT_REST_REQUEST_SECONDS] = "rest-request-seconds",
+    [API_REJECT_REST_IDLE_SECONDS] = "rest-idle-seconds",
 };
 static unsigned long long rejections[API_REJECT_COUNT]; /* process-wide, relaxed atomics */
 

@@ -25,13 +25,17 @@ struct api;
 
 /* A limit whose rejections are counted in pcid_limit_rejections_total{limit=NAME}. */
 enum api_reject {
-    API_REJECT_QMP_CLIENTS,      /* "qmp-clients": a QMP connection closed at accept */
-    API_REJECT_QMP_VALUE_BYTES,  /* "qmp-value-bytes": a QMP value over the size limit */
-    API_REJECT_QMP_NESTING,      /* "qmp-nesting": a QMP value nested too deep */
-    API_REJECT_QMP_OUTPUT_BYTES, /* "qmp-output-bytes": a QMP client dropped, output full */
-    API_REJECT_REST_BODY_BYTES,  /* "rest-body-bytes": a REST body refused with 413 */
-    API_REJECT_DEVICES,          /* "devices": device_add past MACHINE_MAX_DEVICES */
-    API_REJECT_BUSES,            /* "buses": a bridge past MACHINE_MAX_BUSES */
+    API_REJECT_QMP_CLIENTS,          /* "qmp-clients": a QMP connection closed at accept */
+    API_REJECT_QMP_VALUE_BYTES,      /* "qmp-value-bytes": a QMP value over the size limit */
+    API_REJECT_QMP_NESTING,          /* "qmp-nesting": a QMP value nested too deep */
+    API_REJECT_QMP_OUTPUT_BYTES,     /* "qmp-output-bytes": a QMP client dropped, output full */
+    API_REJECT_QMP_VALUE_SECONDS,    /* "qmp-value-seconds": a QMP client dropped, value too slow */
+    API_REJECT_REST_BODY_BYTES,      /* "rest-body-bytes": a REST body refused with 413 */
+    API_REJECT_DEVICES,              /* "devices": device_add past MACHINE_MAX_DEVICES */
+    API_REJECT_BUSES,                /* "buses": a bridge past MACHINE_MAX_BUSES */
+    API_REJECT_REST_CLIENTS,         /* "rest-clients": a REST connection closed at accept */
+    API_REJECT_REST_REQUEST_SECONDS, /* "rest-request-seconds": a REST request too slow */
+    API_REJECT_REST_IDLE_SECONDS,    /* "rest-idle-seconds": a REST connection idle too long */
     API_REJECT_COUNT
 };
 

@@ -17,6 +17,7 @@
 
 #include "auth.h"
 #include "log.h"
+#include "machine/machine.h"
 #include "vcpu/guest.h"
 
 #define VCPUS_MAX 64 /* as --vcpus */
@@ -177,7 +178,7 @@ static int parse_limits(struct ctx *c, json_t *v, struct config_runtime *rt)
         int r;
 
         if (id < 0) {
-            char known[256] = "";
+            char known[512] = "";
             for (int i = 0; i < LIMIT_COUNT; i++)
                 snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s",
                          i ? ", " : "", limit_def(i)->name);
@@ -529,6 +530,7 @@ int config_apply_runtime(const struct config_runtime *rt, const char *cmdline_le
         log_set_level(rt->log_level >= 0 ? rt->log_level : LOG_INFO);
     for (int i = 0; i < LIMIT_COUNT; i++)
         limit_set(i, rt->has_limit[i] ? rt->limit[i] : limit_def(i)->def);
+    machine_set_limits((unsigned)limit_get(LIMIT_DEVICES), (unsigned)limit_get(LIMIT_BUSES));
     return auth_set_token(rt->token);
 }
 

@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "machine/machine.h"
 #include "monitor/qmp.h"
 #include "rest/rest.h"
 #include "util/util.h"
@@ -16,15 +17,17 @@ static const struct limit_def defs[LIMIT_COUNT] = {
     [LIMIT_QMP_CLIENTS] = {"qmp-clients", QMP_MAX_CLIENTS, 1, 1024},
     [LIMIT_QMP_VALUE_BYTES] = {"qmp-value-bytes", QMP_MAX_VALUE, 4 * KiB, 64 * MiB},
     [LIMIT_QMP_OUTPUT_BYTES] = {"qmp-output-bytes", QMP_MAX_OUTPUT, 64 * KiB, 256 * MiB},
+    [LIMIT_QMP_VALUE_SECONDS] = {"qmp-value-seconds", QMP_VALUE_SECONDS, 1, 3600},
     [LIMIT_REST_BODY_BYTES] = {"rest-body-bytes", REST_MAX_BODY, 4 * KiB, 64 * MiB},
+    [LIMIT_REST_CLIENTS] = {"rest-clients", REST_MAX_CONNECTIONS, 1, REST_MAX_CONNECTIONS_CAP},
+    [LIMIT_REST_REQUEST_SECONDS] = {"rest-request-seconds", REST_REQUEST_TIMEOUT_S, 1, 3600},
+    [LIMIT_REST_IDLE_SECONDS] = {"rest-idle-seconds", REST_IDLE_TIMEOUT_S, 1, 3600},
+    [LIMIT_DEVICES] = {"devices", MACHINE_MAX_DEVICES, 1, MACHINE_MAX_DEVICES},
+    [LIMIT_BUSES] = {"buses", MACHINE_MAX_BUSES, 1, MACHINE_MAX_BUSES},
 };
 
-static _Atomic uint64_t values[LIMIT_COUNT] = {
-    [LIMIT_QMP_CLIENTS] = QMP_MAX_CLIENTS,
-    [LIMIT_QMP_VALUE_BYTES] = QMP_MAX_VALUE,
-    [LIMIT_QMP_OUTPUT_BYTES] = QMP_MAX_OUTPUT,
-    [LIMIT_REST_BODY_BYTES] = REST_MAX_BODY,
-};
+/* 0 until set: the default (every minimum is at least 1). */
+static _Atomic uint64_t values[LIMIT_COUNT];
 
 const struct limit_def *limit_def(enum limit_id id)
 {
@@ -43,7 +46,9 @@ uint64_t limit_get(enum limit_id id)
 {
     if ((unsigned)id >= LIMIT_COUNT)
         return 0;
-    return atomic_load_explicit(&values[id], memory_order_relaxed);
+    uint64_t v = atomic_load_explicit(&values[id], memory_order_relaxed);
+
+    return v ? v : defs[id].def;
 }
 
 int limit_set(enum limit_id id, uint64_t value)

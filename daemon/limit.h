@@ -18,10 +18,16 @@
 #include <stdint.h>
 
 enum limit_id {
-    LIMIT_QMP_CLIENTS,      /* "qmp-clients": connections per QMP socket */
-    LIMIT_QMP_VALUE_BYTES,  /* "qmp-value-bytes": one JSON value from a QMP client */
-    LIMIT_QMP_OUTPUT_BYTES, /* "qmp-output-bytes": unsent output per QMP client */
-    LIMIT_REST_BODY_BYTES,  /* "rest-body-bytes": one REST request body (413 above) */
+    LIMIT_QMP_CLIENTS,          /* "qmp-clients": connections per QMP socket */
+    LIMIT_QMP_VALUE_BYTES,      /* "qmp-value-bytes": one JSON value from a QMP client */
+    LIMIT_QMP_OUTPUT_BYTES,     /* "qmp-output-bytes": unsent output per QMP client */
+    LIMIT_QMP_VALUE_SECONDS,    /* "qmp-value-seconds": for a started QMP value to complete */
+    LIMIT_REST_BODY_BYTES,      /* "rest-body-bytes": one REST request body (413 above) */
+    LIMIT_REST_CLIENTS,         /* "rest-clients": connections per REST socket */
+    LIMIT_REST_REQUEST_SECONDS, /* "rest-request-seconds": request line to complete request */
+    LIMIT_REST_IDLE_SECONDS,    /* "rest-idle-seconds": a connection waiting for a request */
+    LIMIT_DEVICES,              /* "devices": PCI functions per machine (machine_set_limits()) */
+    LIMIT_BUSES,                /* "buses": PCI buses per machine (machine_set_limits()) */
     LIMIT_COUNT
 };
 

@@ -192,15 +192,17 @@ static int on_hup(sd_event_source *src, const struct signalfd_siginfo *si, void 
         config_free(&s->reloaded);
     s->reloaded = next;
     s->have_reloaded = true;
-    log_struct(LOG_NOTICE, LOG_ID_RELOAD, NULL, 0,
-               "reloaded %s: log level %s, limits qmp-clients=%llu qmp-value-bytes=%llu "
-               "qmp-output-bytes=%llu rest-body-bytes=%llu; REST token %s",
-               next.path ? next.path : "(no configuration file)", log_level_name(log_get_level()),
-               (unsigned long long)limit_get(LIMIT_QMP_CLIENTS),
-               (unsigned long long)limit_get(LIMIT_QMP_VALUE_BYTES),
-               (unsigned long long)limit_get(LIMIT_QMP_OUTPUT_BYTES),
-               (unsigned long long)limit_get(LIMIT_REST_BODY_BYTES),
-               auth_has_token() ? "set" : "none");
+    {
+        char limits[512] = "";
+
+        for (int i = 0; i < LIMIT_COUNT; i++) /* every limit, in limit.h's order */
+            snprintf(limits + strlen(limits), sizeof(limits) - strlen(limits), "%s%s=%llu",
+                     i ? " " : "", limit_def(i)->name, (unsigned long long)limit_get(i));
+        log_struct(LOG_NOTICE, LOG_ID_RELOAD, NULL, 0,
+                   "reloaded %s: log level %s, limits %s; REST token %s",
+                   next.path ? next.path : "(no configuration file)",
+                   log_level_name(log_get_level()), limits, auth_has_token() ? "set" : "none");
+    }
     sd_notify(0, "READY=1");
     send_status(s);
     return 0;

@@ -218,7 +218,8 @@ int machine_add_device(struct machine *m, struct pci_bus *bus, uint8_t devfn, st
     char bdf[PCI_BDF_STRLEN];
     int r;
 
-    if (m->n_devices >= MACHINE_MAX_DEVICES || (d->bridge && m->n_buses >= MACHINE_MAX_BUSES))
+    if (m->n_devices >= machine_device_limit(m) ||
+        (d->bridge && m->n_buses >= machine_bus_limit(m)))
         return -ENOSPC;
     md = calloc(1, sizeof(*md));
     if (!md)
@@ -553,6 +554,27 @@ void machine_reset(struct machine *m)
         m->type->reset(m);
     if (m->plat && m->plat->reset)
         m->plat->reset(m->plat_opaque);
+}
+
+static unsigned limit_devices = MACHINE_MAX_DEVICES, limit_buses = MACHINE_MAX_BUSES;
+
+int machine_set_limits(unsigned devices, unsigned buses)
+{
+    if (!devices || devices > MACHINE_MAX_DEVICES || !buses || buses > MACHINE_MAX_BUSES)
+        return -ERANGE;
+    __atomic_store_n(&limit_devices, devices, __ATOMIC_RELAXED);
+    __atomic_store_n(&limit_buses, buses, __ATOMIC_RELAXED);
+    return 0;
+}
+
+unsigned machine_device_limit(const struct machine *m)
+{
+    return m->started ? __atomic_load_n(&limit_devices, __ATOMIC_RELAXED) : MACHINE_MAX_DEVICES;
+}
+
+unsigned machine_bus_limit(const struct machine *m)
+{
+    return m->started ? __atomic_load_n(&limit_buses, __ATOMIC_RELAXED) : MACHINE_MAX_BUSES;
 }
 
 void machine_start(struct machine *m)

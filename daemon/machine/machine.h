@@ -428,6 +428,23 @@ void machine_reset(struct machine *m);
  */
 void machine_start(struct machine *m);
 
+/*
+ * machine_set_limits() - the configured limits (config `limits.devices`, `limits.buses`):
+ * functions (built-ins included) and buses (the root bus included) a machine may hold once it
+ * has started. Process-wide (pcid runs one machine); relaxed atomics, any thread. Returns 0, or
+ * -ERANGE (nothing changed) for 0 or a value above MACHINE_MAX_DEVICES / MACHINE_MAX_BUSES.
+ */
+int machine_set_limits(unsigned devices, unsigned buses);
+
+/*
+ * machine_device_limit() / machine_bus_limit() - what an add must stay within: the configured
+ * limit once the machine has started (machine_start()); before it, while the saved machine and
+ * the cold-plug devices are added, MACHINE_MAX_DEVICES / MACHINE_MAX_BUSES, so that a lowered
+ * limit never stops a machine from being restored. Under the control lock.
+ */
+unsigned machine_device_limit(const struct machine *m);
+unsigned machine_bus_limit(const struct machine *m);
+
 /* Number of functions on the machine, built-ins included. */
 static inline unsigned machine_device_count(const struct machine *m)
 {

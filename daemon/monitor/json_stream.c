@@ -19,6 +19,11 @@ void json_stream_init(struct json_stream *s, size_t max_size, json_stream_fn fn,
 
 static void clear_value(struct json_stream *s);
 
+bool json_stream_pending(const struct json_stream *s)
+{
+    return s->len || s->depth || s->quote || s->in_token || s->skipping || s->recovering;
+}
+
 void json_stream_reset(struct json_stream *s)
 {
     clear_value(s);

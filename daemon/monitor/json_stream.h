@@ -59,6 +59,13 @@ void json_stream_init(struct json_stream *s, size_t max_size, json_stream_fn fn,
  * -ENOMEM (the stream is reset). */
 int json_stream_feed(struct json_stream *s, const char *data, size_t len);
 
+/*
+ * json_stream_pending() - true while a value has started and is not complete: part of a value
+ * collected, a string, nesting or a bare top-level token open, an oversized value still being
+ * skipped, or a lexical error still being skipped. Whitespace between values is not a start.
+ */
+bool json_stream_pending(const struct json_stream *s);
+
 /* json_stream_reset() - drop any partial value. */
 void json_stream_reset(struct json_stream *s);
 

@@ -21,6 +21,9 @@ struct qmp_client {
     struct qmp_server *srv;
     int fd;
     sd_event_source *src;
+    sd_event_source *slow; /* armed while a value is pending (qmp-value-seconds), or NULL */
+    uint64_t slow_seconds; /* the limit the armed timer was given */
+    bool value_done;       /* a value completed during the current feed */
     struct json_stream js;
     char *out;
     size_t out_len, out_cap;
@@ -41,6 +44,7 @@ struct qmp_server {
 static void client_free(struct qmp_client *cl)
 {
     sd_event_source_disable_unref(cl->src);
+    sd_event_source_disable_unref(cl->slow);
     if (cl->fd >= 0)
         close(cl->fd);
     json_stream_free(&cl->js);
@@ -249,6 +253,7 @@ static void on_value(void *opaque, enum json_stream_event ev, const char *text, 
     json_t *req;
     char desc[ERROR_DESC_MAX];
 
+    cl->value_done = true; /* complete, or refused: either way the next value starts afresh */
     if (ev == JSON_STREAM_TOO_BIG) {
         api_metrics_reject(API_REJECT_QMP_VALUE_BYTES);
         snprintf(desc, sizeof(desc), "JSON parse error, value too large (limit %zu bytes)",
@@ -274,6 +279,56 @@ static void on_value(void *opaque, enum json_stream_event ev, const char *text, 
     json_decref(req);
 }
 
+/* A value did not complete within qmp-value-seconds of its start: say so and disconnect. */
+static int on_slow(sd_event_source *src, uint64_t usec, void *userdata)
+{
+    struct qmp_client *cl = userdata;
+    char desc[ERROR_DESC_MAX];
+
+    (void)src;
+    (void)usec;
+    api_metrics_reject(API_REJECT_QMP_VALUE_SECONDS);
+    snprintf(desc, sizeof(desc),
+             "JSON value not complete within %llu s of its first byte (limit "
+             "qmp-value-seconds); disconnecting",
+             (unsigned long long)cl->slow_seconds);
+    send_error(cl, "GenericError", desc, NULL);
+    client_flush(cl); /* best effort: the client is dropped whatever it reads */
+    client_drop(cl);
+    return 0;
+}
+
+/*
+ * After a feed: a value that completed disarms the timer; a value still pending (one begun in
+ * this read, or an older one) arms it if it is not armed, with qmp-value-seconds as it is now.
+ * The deadline is therefore counted from the read that brought a value's first byte.
+ */
+static void slow_update(struct qmp_client *cl)
+{
+    bool pending = json_stream_pending(&cl->js);
+    int enabled = SD_EVENT_OFF;
+    uint64_t when;
+
+    if (cl->slow && (cl->value_done || !pending))
+        sd_event_source_set_enabled(cl->slow, SD_EVENT_OFF);
+    cl->value_done = false;
+    if (!pending)
+        return;
+    if (cl->slow && sd_event_source_get_enabled(cl->slow, &enabled) >= 0 && enabled)
+        return; /* already counting for this value */
+    cl->slow_seconds = limit_get(LIMIT_QMP_VALUE_SECONDS);
+    sd_event_now(control_event(cl->srv->ctl), CLOCK_MONOTONIC, &when);
+    when += cl->slow_seconds * 1000000ULL;
+    if (!cl->slow) {
+        if (sd_event_add_time(control_event(cl->srv->ctl), &cl->slow, CLOCK_MONOTONIC, when,
+                              100000 /* 0.1 s accuracy */, on_slow, cl) < 0)
+            cl->dead = true; /* cannot time it: refuse rather than let it hold a slot */
+        return;
+    }
+    sd_event_source_set_time(cl->slow, when);
+    sd_event_source_set_enabled(cl->slow, SD_EVENT_ONESHOT);
+}
+
 static int on_client_io(sd_event_source *src, int fd, uint32_t revents, void *userdata)
 {
     struct qmp_client *cl = userdata;
@@ -287,6 +342,8 @@ static int on_client_io(sd_event_source *src, int fd, uint32_t revents, void *us
             cl->dead = true;
         } else if (n > 0 && json_stream_feed(&cl->js, buf, (size_t)n) < 0) {
             cl->dead = true;
+        } else if (n > 0) {
+            slow_update(cl);
         }
     } else if (revents & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
         cl->dead = true;

@@ -8,16 +8,19 @@
  * Limits (defaults here; the configured values come from ../limit.h): QMP_MAX_CLIENTS
  * connections per socket (more are closed at once), QMP_MAX_VALUE bytes per JSON value (larger
  * ones get an error reply and are skipped), QMP_MAX_OUTPUT bytes of unsent output per client (a
- * client that does not read is disconnected).
+ * client that does not read is disconnected), QMP_VALUE_SECONDS for a JSON value to arrive
+ * completely once its first byte has (a slow client gets an error reply and is disconnected;
+ * an idle client with no value pending is never timed out).
  */
 #ifndef PCID_MONITOR_QMP_H
 #define PCID_MONITOR_QMP_H
 
 #include "../control.h"
 
-#define QMP_MAX_CLIENTS 64
-#define QMP_MAX_VALUE   (1024 * 1024)
-#define QMP_MAX_OUTPUT  (16 * 1024 * 1024)
+#define QMP_MAX_CLIENTS   64
+#define QMP_MAX_VALUE     (1024 * 1024)
+#define QMP_MAX_OUTPUT    (16 * 1024 * 1024)
+#define QMP_VALUE_SECONDS 30
 
 struct qmp_server;
 

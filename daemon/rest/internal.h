@@ -11,11 +11,36 @@
 #define PCID_REST_INTERNAL_H
 
 #include <microhttpd.h>
+#include <pthread.h>
 
 #include "rest.h"
 
+struct rest_conns;
+
+/* One open connection (conn.c), linked from STARTED to CLOSED; its socket stays open while
+ * it is linked. */
+struct rest_conn {
+    struct rest_conn *prev, *next;
+    int fd;            /* the connection's socket, or -1 */
+    uint64_t deadline; /* CLOCK_MONOTONIC ns when the watchdog closes it; 0: none */
+    int reason;        /* the enum api_reject counted when it does */
+    bool cut;          /* closed by the watchdog (shut down, MHD not done with it yet) */
+    struct rest_conns *cs;
+};
+
+/* The open connections of one REST socket (conn.c). */
+struct rest_conns {
+    pthread_mutex_t lock; /* guards everything here and in each rest_conn */
+    pthread_cond_t wake;  /* a deadline was set, or stop */
+    pthread_t watchdog;
+    bool running, stop;
+    struct rest_conn *head;
+    unsigned n;
+};
+
 struct rest_server {
     struct MHD_Daemon *mhd;
+    struct rest_conns conns;
     struct api *api;
     int fd;
     bool tcp;     /* a TCP listener: requests need the bearer token when one is set */
@@ -84,6 +109,44 @@ json_t *rest_body_json(struct rest_ctx *x, enum MHD_Result *res);
 
 /* A query argument, or NULL. */
 const char *rest_query(struct rest_ctx *x, const char *name);
+
+/* ---- conn.c: connections ---- */
+
+/* rest_conns_init() - an empty set and its watchdog thread. Returns 0 or -errno. */
+int rest_conns_init(struct rest_conns *cs);
+
+/* rest_conns_fini() - stop the watchdog; after MHD has stopped. */
+void rest_conns_fini(struct rest_conns *cs);
+
+/*
+ * rest_conn_uri() - MHD_OPTION_URI_LOG_CALLBACK: the request line has arrived; the rest of the
+ * request must within rest-request-seconds. Returns NULL (the request's context starts empty).
+ * The connection's thread.
+ */
+void *rest_conn_uri(void *cls, const char *uri, struct MHD_Connection *c);
+
+/* rest_conn_responding() - a response is queued for `c`: no deadline of ours until it ends;
+ * MHD drops a client that does not read it for REST_STALL_TIMEOUT_S. */
+void rest_conn_responding(struct MHD_Connection *c);
+
+/* rest_conn_waiting() - `c`'s request has ended: the next request line must arrive within
+ * rest-idle-seconds. The connection's thread (MHD_OPTION_NOTIFY_COMPLETED). */
+void rest_conn_waiting(struct MHD_Connection *c);
+
+/*
+ * rest_conn_accept() - MHD's accept policy (cls: the rest_server): MHD_NO, counted as a
+ * rest-clients rejection, when the socket already has the configured number of connections
+ * (LIMIT_REST_CLIENTS, read at each accept). MHD's listening thread.
+ */
+enum MHD_Result rest_conn_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen);
+
+/*
+ * rest_conn_notify() - MHD_OPTION_NOTIFY_CONNECTION (cls: the rest_server): STARTED links a
+ * rest_conn as the connection's socket context (a connection that cannot be tracked is shut
+ * down), CLOSED unlinks and frees it. MHD's listening thread.
+ */
+void rest_conn_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+                      enum MHD_ConnectionNotificationCode code);
 
 /* ---- routes.c ---- */
 

@@ -78,6 +78,7 @@ enum MHD_Result rest_queue(struct rest_ctx *x, unsigned status, struct MHD_Respo
         return MHD_NO;
     if (!MHD_get_response_header(r, "Cache-Control"))
         MHD_add_response_header(r, "Cache-Control", "no-store");
+    rest_conn_responding(x->c);
     ret = MHD_queue_response(x->c, status, r);
     MHD_destroy_response(r);
     x->status = status;
@@ -437,6 +438,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     x.body = b;
+    rest_conn_responding(
+        c); /* the request is complete: a slow handler (?wait=) is no slow client */
     res = dispatch(&x, url, method, &route);
     count_request(route, method, x.status);
     return res;
@@ -448,8 +451,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     struct rest_body *b = *con_cls;
 
     (void)cls;
-    (void)c;
     (void)toe;
+    rest_conn_waiting(c);
     if (b) {
         free(b->data);
         free(b);
@@ -514,17 +517,26 @@ int rest_server_new(struct api *api, int fd, struct rest_server **ret)
     s->tcp = auth_listener_kind(fd) > AUTH_LISTENER_UNIX; /* TCP asks for the token, if set */
     /* MHD_USE_ITC: MHD wakes its thread through its own channel, never by shutdown(2) of the
      * listening socket, which may be systemd's (passed to us) and must outlive pcid. */
-    s->mhd =
-        MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                             MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
-                         0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-                         NULL, /* first, as MHD wants */
-                         MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
-                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_LIMIT,
-                         (unsigned)REST_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
-                         (unsigned)REST_IDLE_TIMEOUT_S, MHD_OPTION_END);
+    if (rest_conns_init(&s->conns) < 0) {
+        close(fd);
+        free(s);
+        return -ENOMEM;
+    }
+    /* The client limit is ours (rest_conn_accept, counted); MHD's own is only a backstop above
+     * the largest value the limit may take, for connections not yet cleaned up. */
+    s->mhd = MHD_start_daemon(
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+            MHD_USE_ITC | MHD_USE_ERROR_LOG,
+        0, rest_conn_accept, s, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+        NULL, /* first, as MHD wants */
+        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+        rest_conn_notify, s, MHD_OPTION_URI_LOG_CALLBACK, rest_conn_uri, s,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)(REST_MAX_CONNECTIONS_CAP + 16),
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)REST_STALL_TIMEOUT_S, MHD_OPTION_END);
     if (!s->mhd) {
         close(fd);
+        rest_conns_fini(&s->conns);
         free(s);
         return -EIO;
     }
@@ -546,5 +558,6 @@ void rest_server_free(struct rest_server *s)
     MHD_stop_daemon(s->mhd);
     if (ours)
         close(s->fd);
+    rest_conns_fini(&s->conns);
     free(s);
 }

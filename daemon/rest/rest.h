@@ -30,6 +30,10 @@
  * `?follow=false` ends the stream once the kept events are sent. A comment line is sent every
  * REST_SSE_KEEPALIVE_S seconds.
  *
+ * Connections (conn.c): at most rest-clients per listening socket (more are closed at accept);
+ * a request must be complete rest-request-seconds after its request line, and a connection
+ * waiting for a request gets rest-idle-seconds (../limit.h); each closure is counted.
+ *
  * Threads: one libmicrohttpd thread per connection (so a blocking request, an event stream or
  * DELETE ?wait=, holds up no one else); requests take the control lock through api_call();
  * nothing here touches the machine directly.
@@ -39,11 +43,16 @@
 
 #include "../../api/commands.h"
 
-#define REST_MAX_BODY        (1024 * 1024) /* request body limit, bytes (default; ../limit.h) */
-#define REST_MAX_CONNECTIONS 64            /* per listening socket, event streams included */
-#define REST_IDLE_TIMEOUT_S  30            /* idle / slow client timeout */
-#define REST_MAX_WAIT_S      60            /* DELETE ?wait= limit, seconds */
-#define REST_SSE_KEEPALIVE_S 15            /* comment line on an idle event stream */
+/* clang-format off */
+#define REST_MAX_BODY            (1024 * 1024) /* request body, bytes (default; ../limit.h) */
+#define REST_MAX_CONNECTIONS     64   /* per listening socket, event streams included (default) */
+#define REST_MAX_CONNECTIONS_CAP 1024 /* the most rest-clients may be set to */
+#define REST_IDLE_TIMEOUT_S      30   /* waiting for a request (default; ../limit.h) */
+#define REST_REQUEST_TIMEOUT_S   30   /* request line to complete request (default) */
+#define REST_STALL_TIMEOUT_S     30   /* a response the client does not read: dropped */
+/* clang-format on */
+#define REST_MAX_WAIT_S      60 /* DELETE ?wait= limit, seconds */
+#define REST_SSE_KEEPALIVE_S 15 /* comment line on an idle event stream */
 
 struct rest_server;
 

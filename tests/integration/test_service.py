@@ -429,7 +429,9 @@ class Reload(Tmp):
                           'at the next start' % cfg, log)
             self.assertIn('pcid: reloaded %s: log level debug, limits qmp-clients=1 '
                           'qmp-value-bytes=1048576 qmp-output-bytes=16777216 '
-                          'rest-body-bytes=4096' % cfg, log)
+                          'qmp-value-seconds=30 rest-body-bytes=4096 rest-clients=64 '
+                          'rest-request-seconds=30 rest-idle-seconds=30 devices=8192 buses=256'
+                          % cfg, log)
             # qmp-clients=1: `a` holds the one slot, a second client is closed at once.
             with self.assertRaises((EOFError, ConnectionResetError)):
                 d.qmp()

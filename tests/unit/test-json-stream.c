@@ -285,11 +285,59 @@ static void test_deep(void **state)
         assert_int_equal(c->ev[0].len, len); /* the whole 2048-byte value */
 }
 
+/* ---- json_stream_pending(): has a value started and not completed? ----------------------- */
+
+struct pending_row {
+    const char *name;
+    const char *input;
+    size_t max_size;
+    bool pending;
+};
+
+static const struct pending_row pending_rows[] = {
+    {"nothing fed", "", BIG, false},
+    {"whitespace only", " \r\n\t", BIG, false},
+    {"an object open", "{\"execute\": ", BIG, true},
+    {"a string open inside", "{\"a\": \"x", BIG, true},
+    {"a top-level string open", "\"abc", BIG, true},
+    {"a bare top-level token, no delimiter yet", "123", BIG, true},
+    {"a bare token ended by whitespace", "123 ", BIG, false},
+    {"a complete value", "{\"a\": 1}", BIG, false},
+    {"a complete value and whitespace", "{\"a\": 1}\r\n", BIG, false},
+    {"a complete value, the next begun", "{\"a\": 1}[", BIG, true},
+    {"an oversized value still being skipped", "[\"0123456789abcdef", 8, true},
+    {"an oversized value skipped to its end", "[\"0123456789abcdef\"]", 8, false},
+    {"a control character in a string, still skipping",
+     "\"a\x01"
+     "bc",
+     BIG, true},
+    {"a control character in a string, skipped",
+     "\"a\x01"
+     "bc ",
+     BIG, false},
+    {"an unbalanced closer ends the value", "}", BIG, false},
+};
+
+static void test_pending(void **state)
+{
+    struct unit_fix *f = *state;
+    const struct pending_row *r = f->row;
+    struct json_stream *s;
+
+    stream_new(f, r->max_size, &s);
+    assert_false(json_stream_pending(s));
+    assert_int_equal(json_stream_feed(s, r->input, strlen(r->input)), 0);
+    assert_int_equal(json_stream_pending(s), r->pending);
+    json_stream_reset(s);
+    assert_false(json_stream_pending(s));
+}
+
 int main(void)
 {
     struct unit_suite s = {0};
 
     UNIT_ROWS_FIX(&s, stream_rows, test_stream);
     UNIT_ROWS_FIX(&s, deep_rows, test_deep);
+    UNIT_ROWS_FIX(&s, pending_rows, test_pending);
     return unit_run(&s, "json-stream");
 }

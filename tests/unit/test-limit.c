@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "daemon/limit.h"
+#include "daemon/machine/machine.h"
 #include "daemon/monitor/qmp.h"
 #include "daemon/rest/rest.h"
 #include "tests/unit/unit.h"
@@ -22,7 +23,13 @@ static const struct limit_row limit_rows[] = {
     {"qmp-clients", LIMIT_QMP_CLIENTS, QMP_MAX_CLIENTS, 1, 1024},
     {"qmp-value-bytes", LIMIT_QMP_VALUE_BYTES, QMP_MAX_VALUE, 4096, 64 << 20},
     {"qmp-output-bytes", LIMIT_QMP_OUTPUT_BYTES, QMP_MAX_OUTPUT, 64 << 10, 256 << 20},
+    {"qmp-value-seconds", LIMIT_QMP_VALUE_SECONDS, QMP_VALUE_SECONDS, 1, 3600},
     {"rest-body-bytes", LIMIT_REST_BODY_BYTES, REST_MAX_BODY, 4096, 64 << 20},
+    {"rest-clients", LIMIT_REST_CLIENTS, REST_MAX_CONNECTIONS, 1, 1024},
+    {"rest-request-seconds", LIMIT_REST_REQUEST_SECONDS, REST_REQUEST_TIMEOUT_S, 1, 3600},
+    {"rest-idle-seconds", LIMIT_REST_IDLE_SECONDS, REST_IDLE_TIMEOUT_S, 1, 3600},
+    {"devices", LIMIT_DEVICES, MACHINE_MAX_DEVICES, 1, 8192},
+    {"buses", LIMIT_BUSES, MACHINE_MAX_BUSES, 1, 256},
 };
 /* clang-format on */
 
