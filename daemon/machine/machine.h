@@ -28,7 +28,7 @@
 #include "backend.h"
 
 #define MACHINE_MAX_DEVICES 8192 /* functions per machine, built-ins included */
-#define MACHINE_ID_BUCKETS 1024  /* machine.by_id: a power of two */
+#define MACHINE_ID_BUCKETS  1024 /* machine.by_id: a power of two */
 #define MACHINE_MAX_BUSES   256
 
 struct machine;
