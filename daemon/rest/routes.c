@@ -172,10 +172,14 @@ static enum MHD_Result post_devices(struct rest_ctx *x)
             if (json_is_string(v) ||
                 (!streq(key, "id") && (json_is_number(v) || json_is_boolean(v))))
                 continue;
+            enum MHD_Result res_err;
+
+            /* `key` belongs to `args`: the answer is made before they go. */
+            res_err = rest_send_error(x, MHD_HTTP_BAD_REQUEST, "GenericError",
+                                      "Invalid parameter type for '%.64s', expected: %s", key,
+                                      streq(key, "id") ? "string" : "string, number or boolean");
             json_decref(args);
-            return rest_send_error(x, MHD_HTTP_BAD_REQUEST, "GenericError",
-                                   "Invalid parameter type for '%.64s', expected: %s", key,
-                                   streq(key, "id") ? "string" : "string, number or boolean");
+            return res_err;
         }
     }
     id = json_incref(json_is_string(json_object_get(args, "id")) ? json_object_get(args, "id")
