@@ -254,6 +254,8 @@ static int run(struct api *api, const char *name, json_t *args, struct api_call 
     *ret = NULL;
     if (text)
         *text = NULL;
+    if (call)
+        call->shared = NULL;
     if (!c || !sc || (c->debug && !api->opts.debug_commands)) {
         c = NULL; /* a test-only command that is off is not there at all, metrics included */
         r = error_setf(err, ERROR_CLASS_COMMAND_NOT_FOUND, ERROR_KIND_INVALID,
@@ -305,16 +307,20 @@ static int run(struct api *api, const char *name, json_t *args, struct api_call 
             free(*text);
             *text = NULL;
         }
+        if (call) {
+            api_text_unref(call->shared);
+            call->shared = NULL;
+        }
         r = -EIO;
     } else if (lock) {
         machine_persist(api->m, NULL);
     }
     if (lock)
         machine_unlock(api->m);
-    if (r >= 0 && !*ret && !(text && *text))
+    if (r >= 0 && !*ret && !(text && *text) && !(call && call->shared))
         *ret = json_object();
     /* Serialized outside the control lock. */
-    if (r >= 0 && text && !*text) {
+    if (r >= 0 && text && !*text && !(call && call->shared)) {
         *text = json_dumps(*ret, flags);
         json_decref(*ret);
         *ret = NULL;
@@ -336,6 +342,10 @@ out:
         if (text) {
             free(*text);
             *text = NULL;
+        }
+        if (call) {
+            api_text_unref(call->shared);
+            call->shared = NULL;
         }
     }
     api_metrics_command(api, c ? (size_t)(c - commands) : ARRAY_SIZE(commands),

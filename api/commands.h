@@ -32,6 +32,7 @@
 #include "../daemon/machine/machine.h"
 #include "../daemon/hw/pci/pci_addr.h"
 #include "../daemon/util/error.h"
+#include "text.h"
 
 #define PCID_VERSION_MAJOR 0
 #define PCID_VERSION_MINOR 1
@@ -150,6 +151,12 @@ struct api_call {
     uint64_t event_seq;       /* id of the newest event before the command ran */
     char bdf[PCI_BDF_STRLEN]; /* device_add: where the function went (or would go) */
     char path[256];           /* device_del: the QOM path of the device removed */
+    /* in: api_call_text() may answer with a shared text instead of *text (query-pci from its
+     * cache): the caller can send it without a copy. */
+    bool want_shared;
+    /* out: that text (one reference, dropped with api_text_unref()), *text then NULL; NULL
+     * when the answer is in *text. */
+    struct api_text *shared;
 };
 
 /*
@@ -168,8 +175,9 @@ int api_call(struct api *api, const char *name, json_t *args, struct api_call *c
  * NUL-terminated string, exactly json_dumps(value, flags) (JSON_* flags of jansson; add
  * JSON_ENCODE_ANY for commands whose value is not an object or array). Commands that can write
  * their answer directly (query-pci, from a cache checked against the machine) skip building
- * the value. Returns what api_call() returns (-ENOMEM also when serializing fails); *text is
- * NULL on error.
+ * the value. With call->want_shared, such a command may instead hand its answer in
+ * call->shared (*text then stays NULL). Returns what api_call() returns (-ENOMEM also when
+ * serializing fails); *text and call->shared are NULL on error.
  */
 int api_call_text(struct api *api, const char *name, json_t *args, struct api_call *call,
                   size_t flags, char **text, struct error *err);

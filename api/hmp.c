@@ -472,15 +472,16 @@ int api_text_hmp(struct api *api, json_t *args, size_t flags, char **text, struc
     bool cacheable = !(cpu && json_integer_value(cpu) != 0) &&
                      is_info_pci(json_string_value(json_object_get(args, "command-line")));
     struct sbuf after = {0};
-    const char *hit;
+    const struct api_text *hit;
     json_t *ret = NULL;
     int r;
 
-    if (cacheable && query_cache_key(api->m, &api->query_key) == 0 &&
-        (hit = query_cache_get(&api->info_pci, &api->query_key, flags))) {
-        *text = strdup(hit);
+    if (cacheable && (hit = query_cache_lookup(&api->info_pci, api->m, flags))) {
+        *text = strdup(hit->s);
         return *text ? 0 : -ENOMEM;
     }
+    if (cacheable)
+        query_cache_key(api->m, &api->query_key); /* failing: the answer is not kept */
     r = api_cmd_hmp(api, args, &ret, err);
     if (r < 0)
         return r;
@@ -491,7 +492,7 @@ int api_text_hmp(struct api *api, json_t *args, size_t flags, char **text, struc
     /* Kept only if no vCPU moved what it was made from while it was made. */
     if (cacheable && sbuf_ok(&api->query_key) && query_cache_key(api->m, &after) == 0 &&
         after.len == api->query_key.len && !memcmp(after.p, api->query_key.p, after.len)) {
-        char *copy = strdup(*text);
+        struct api_text *copy = api_text_new(*text, strlen(*text));
 
         if (copy)
             query_cache_put(&api->info_pci, &api->query_key, flags, copy);

@@ -36,37 +36,41 @@ static struct query_cache *query_pci_slot(struct api *api, size_t flags)
 int api_text_query_pci(struct api *api, json_t *args, size_t flags, char **text, struct error *err)
 {
     struct query_cache *c = query_pci_slot(api, flags);
+    struct api_call *call = api->call;
     struct sbuf after = {0};
-    const char *hit;
+    struct api_text *made;
     json_t *v;
     char *t;
 
     (void)args;
     (void)err;
-    if (query_cache_key(api->m, &api->query_key) == 0 &&
-        (hit = query_cache_get(c, &api->query_key, flags))) {
-        *text = strdup(hit);
-        return *text ? 0 : -ENOMEM;
-    }
-    v = marshal_query_pci(api->m);
-    t = v ? json_dumps(v, flags) : NULL;
-    json_decref(v);
-    if (!t)
-        return -ENOMEM;
-    *text = strdup(t);
-    if (!*text) {
+    made = query_cache_lookup(c, api->m, flags);
+    if (made) {
+        api_text_ref(made);
+    } else {
+        query_cache_key(api->m, &api->query_key); /* failing: the answer is not kept */
+        v = marshal_query_pci(api->m);
+        t = v ? json_dumps(v, flags) : NULL;
+        json_decref(v);
+        made = t ? api_text_new(t, strlen(t)) : NULL;
         free(t);
-        return -ENOMEM;
+        if (!made)
+            return -ENOMEM;
+        /* vCPUs write config space without the control lock: keep the answer only if nothing
+         * it was made from moved while it was made. */
+        if (sbuf_ok(&api->query_key) && query_cache_key(api->m, &after) == 0 &&
+            after.len == api->query_key.len && !memcmp(after.p, api->query_key.p, after.len))
+            query_cache_put(c, &api->query_key, flags, api_text_ref(made));
+        sbuf_free(&after);
     }
-    /* vCPUs write config space without the control lock: keep the answer only if nothing it
-     * was made from moved while it was made. */
-    if (sbuf_ok(&api->query_key) && query_cache_key(api->m, &after) == 0 &&
-        after.len == api->query_key.len && !memcmp(after.p, api->query_key.p, after.len))
-        query_cache_put(c, &api->query_key, flags, t);
-    else
-        free(t);
-    sbuf_free(&after);
-    return 0;
+    /* A front door that sends a shared text takes the reference: no copy under the lock. */
+    if (call && call->want_shared) {
+        call->shared = made;
+        return 0;
+    }
+    *text = strdup(made->s);
+    api_text_unref(made);
+    return *text ? 0 : -ENOMEM;
 }
 
 int api_cmd_query_pci_slots(struct api *api, json_t *args, json_t **ret, struct error *err)

@@ -24,20 +24,42 @@ struct key_fn {
 _Static_assert(sizeof(struct key_fn) == 2 * sizeof(uintptr_t) + 14 * 8 + 8 + PCI_CONFIG_HEADER_SIZE,
                "struct key_fn has padding");
 
-int query_cache_key(const struct machine *m, struct sbuf *key)
+/* Where the key goes: appended to `out`, or compared with `cmp` from offset `off` on. */
+struct key_sink {
+    struct sbuf *out;
+    const struct sbuf *cmp;
+    size_t off;
+    bool differs; /* compare: a byte differs (or the key is longer than cmp) */
+};
+
+static void sink_put(struct key_sink *s, const void *data, size_t n)
+{
+    if (s->out) {
+        sbuf_put(s->out, data, n);
+        return;
+    }
+    if (s->differs || n > s->cmp->len - s->off || memcmp(s->cmp->p + s->off, data, n)) {
+        s->differs = true;
+        return;
+    }
+    s->off += n;
+}
+
+/* The key of `m` into `s`; comparing, it stops at the first difference. */
+static void key_walk(const struct machine *m, struct key_sink *s)
 {
     struct key_fn rec;
+    uint64_t gen = m->generation;
+    uint32_t n_buses = m->n_buses;
 
-    key->len = 0;
-    key->failed = false;
-    sbuf_u64(key, m->generation);
-    sbuf_u32(key, m->n_buses);
-    for (unsigned i = 0; i < m->n_buses; i++) {
+    sink_put(s, &gen, sizeof(gen)); /* host order: compared only */
+    sink_put(s, &n_buses, sizeof(n_buses));
+    for (unsigned i = 0; i < m->n_buses && !s->differs; i++) {
         const struct pci_bus *bus = m->buses[i];
         uintptr_t ptrs[2] = {(uintptr_t)bus, (uintptr_t)bus->parent};
 
-        sbuf_put(key, ptrs, sizeof(ptrs));
-        for (unsigned devfn = 0; devfn < PCI_DEVFN_MAX; devfn++) {
+        sink_put(s, ptrs, sizeof(ptrs));
+        for (unsigned devfn = 0; devfn < PCI_DEVFN_MAX && !s->differs; devfn++) {
             const struct pci_device *d = bus->devices[devfn];
 
             if (!d)
@@ -54,27 +76,64 @@ int query_cache_key(const struct machine *m, struct sbuf *key)
              * so aligned; every config space is at least the header). */
             for (unsigned w = 0; w < PCI_CONFIG_HEADER_SIZE / 4; w++)
                 rec.header[w] = (uint32_t)le_load(d->config + 4 * w, 4);
-            sbuf_put(key, &rec, sizeof(rec));
+            sink_put(s, &rec, sizeof(rec));
         }
     }
+}
+
+int query_cache_key(const struct machine *m, struct sbuf *key)
+{
+    struct key_sink s = {.out = key};
+
+    key->len = 0;
+    key->failed = false;
+    key_walk(m, &s);
     return sbuf_ok(key) ? 0 : -ENOMEM;
 }
 
-const char *query_cache_get(const struct query_cache *c, const struct sbuf *key, size_t flags)
+struct api_text *query_cache_lookup(const struct query_cache *c, const struct machine *m,
+                                    size_t flags)
 {
-    if (!c->text || c->flags != flags || !sbuf_ok(key) || c->key.len != key->len ||
-        memcmp(c->key.p, key->p, key->len))
+    struct key_sink s = {.cmp = &c->key};
+
+    if (!c->text || c->flags != flags || !sbuf_ok(&c->key))
         return NULL;
-    return c->text;
+    key_walk(m, &s);
+    return !s.differs && s.off == c->key.len ? c->text : NULL;
 }
 
-void query_cache_put(struct query_cache *c, struct sbuf *key, size_t flags, char *text)
+struct api_text *api_text_new(const char *s, size_t len)
+{
+    struct api_text *t = malloc(sizeof(*t) + len + 1);
+
+    if (!t)
+        return NULL;
+    t->refs = 1;
+    t->len = len;
+    if (len)
+        memcpy(t->s, s, len);
+    t->s[len] = '\0';
+    return t;
+}
+
+struct api_text *api_text_ref(struct api_text *t)
+{
+    __atomic_fetch_add(&t->refs, 1, __ATOMIC_RELAXED);
+    return t;
+}
+
+void api_text_unref(struct api_text *t)
+{
+    if (t && __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) == 0)
+        free(t);
+}
+
+void query_cache_put(struct query_cache *c, struct sbuf *key, size_t flags, struct api_text *text)
 {
     struct sbuf old = c->key;
 
-    free(c->text);
+    api_text_unref(c->text);
     c->text = text;
-    c->len = text ? strlen(text) : 0;
     c->flags = flags;
     c->key = *key;
     *key = old;
@@ -82,8 +141,7 @@ void query_cache_put(struct query_cache *c, struct sbuf *key, size_t flags, char
 
 void query_cache_clear(struct query_cache *c)
 {
-    free(c->text);
+    api_text_unref(c->text);
     c->text = NULL;
-    c->len = 0;
     sbuf_free(&c->key);
 }

@@ -15,8 +15,9 @@
  * serialize the answer (docs/bench.md). A miss made while a vCPU changed the inputs is not
  * kept: the key is read again after the answer is made and must be unchanged.
  *
- * Ownership: a cache owns its key and text. Not thread-safe: the callers hold the control
- * lock. Errors: -ENOMEM only.
+ * Ownership: a cache owns its key and one reference to its text (others may hold more: an
+ * answer being sent). Not thread-safe: the callers hold the control lock. Errors: -ENOMEM
+ * only.
  */
 #ifndef PCID_API_QUERY_CACHE_H
 #define PCID_API_QUERY_CACHE_H
@@ -26,12 +27,12 @@
 
 #include "../daemon/machine/machine.h"
 #include "../daemon/util/sbuf.h"
+#include "text.h"
 
 struct query_cache {
-    struct sbuf key; /* query_cache_key() of the machine the text was made from */
-    size_t flags;    /* what the text was made with (json_dumps flags, or the caller's tag) */
-    char *text;      /* NUL-terminated; NULL: nothing cached */
-    size_t len;      /* strlen(text) */
+    struct sbuf key;       /* query_cache_key() of the machine the text was made from */
+    size_t flags;          /* what the text was made with (json_dumps flags, or the caller's tag) */
+    struct api_text *text; /* NULL: nothing cached */
 };
 
 /*
@@ -41,17 +42,20 @@ struct query_cache {
 int query_cache_key(const struct machine *m, struct sbuf *key);
 
 /*
- * query_cache_get() - the cached text when `key` (from query_cache_key()) and `flags` are what
- * it was made from, else NULL. The pointer is valid until the next query_cache_put() or
- * query_cache_clear() on `c`.
+ * query_cache_lookup() - the cached text when the key of `m` as it is now (query_cache_key(),
+ * compared as it is read: nothing is written, the walk stops at the first difference) and
+ * `flags` are what it was made from, else NULL. Control lock held. The cache's
+ * reference, valid until the next query_cache_put() or query_cache_clear() on `c`
+ * (api_text_ref() it to keep it longer).
  */
-const char *query_cache_get(const struct query_cache *c, const struct sbuf *key, size_t flags);
+struct api_text *query_cache_lookup(const struct query_cache *c, const struct machine *m,
+                                    size_t flags);
 
 /*
- * query_cache_put() - remember `text` (taken: the cache frees it) as made from `key` with
- * `flags`; `key` is swapped into the cache (the caller gets the old buffer back to reuse).
+ * query_cache_put() - remember `text` (the caller's reference is taken) as made from `key`
+ * with `flags`; `key` is swapped into the cache (the caller gets the old buffer back to reuse).
  */
-void query_cache_put(struct query_cache *c, struct sbuf *key, size_t flags, char *text);
+void query_cache_put(struct query_cache *c, struct sbuf *key, size_t flags, struct api_text *text);
 
 /* query_cache_clear() - drop the text and the key; safe on a zeroed cache. */
 void query_cache_clear(struct query_cache *c);

@@ -109,12 +109,48 @@ const struct machine_foreign_bus *machine_find_foreign_bus_type(const struct mac
     return NULL;
 }
 
+/* FNV-1a of an id, as a by_id bucket. */
+static unsigned id_bucket(const char *id)
+{
+    uint32_t h = 2166136261u;
+
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h & (MACHINE_ID_BUCKETS - 1);
+}
+
+/* Hash `md` by its id (none: nothing), at the end of its chain like `devices`. */
+static void id_link(struct machine *m, struct machine_dev *md)
+{
+    struct machine_dev **pp;
+
+    if (!md->pci || !md->pci->id)
+        return;
+    for (pp = &m->by_id[id_bucket(md->pci->id)]; *pp; pp = &(*pp)->id_next)
+        ;
+    md->id_next = NULL;
+    *pp = md;
+}
+
+static void id_unlink(struct machine *m, struct machine_dev *md)
+{
+    if (!md->pci || !md->pci->id)
+        return;
+    for (struct machine_dev **pp = &m->by_id[id_bucket(md->pci->id)]; *pp; pp = &(*pp)->id_next) {
+        if (*pp == md) {
+            *pp = md->id_next;
+            md->id_next = NULL;
+            return;
+        }
+    }
+}
+
 struct machine_dev *machine_find_device(const struct machine *m, const char *id)
 {
     if (!id)
         return NULL;
-    for (struct machine_dev *md = m->devices; md; md = md->next)
-        if (md->pci->id && streq(md->pci->id, id))
+    for (struct machine_dev *md = m->by_id[id_bucket(id)]; md; md = md->id_next)
+        if (streq(md->pci->id, id))
             return md;
     return NULL;
 }
@@ -164,6 +200,7 @@ static void append(struct machine *m, struct machine_dev *md)
         ;
     *tail = md;
     m->n_devices++;
+    id_link(m, md);
 }
 
 int machine_add_builtin(struct machine *m, struct pci_device *d, uint8_t devfn)
@@ -312,6 +349,7 @@ static void unlink_dev(struct machine *m, struct machine_dev *md)
         if (*pp == md) {
             *pp = md->next;
             m->n_devices--;
+            id_unlink(m, md);
             return;
         }
     }

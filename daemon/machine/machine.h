@@ -28,6 +28,7 @@
 #include "backend.h"
 
 #define MACHINE_MAX_DEVICES 8192 /* functions per machine, built-ins included */
+#define MACHINE_ID_BUCKETS  1024 /* machine.by_id: a power of two */
 #define MACHINE_MAX_BUSES   256
 
 struct machine;
@@ -143,6 +144,7 @@ struct machine_dev {
     bool virtio_backend;          /* has a "virtio-backend" child (its own DEVICE_DELETED) */
     uint64_t unplug_requested_ns; /* CLOCK_MONOTONIC of the pending device_del, or 0 */
     struct machine_dev *next;
+    struct machine_dev *id_next; /* the next one in its machine.by_id chain */
 };
 
 /* A device added or removed, as the daemon's log tells it (machine_events.device_note). */
@@ -190,6 +192,9 @@ struct machine {
     unsigned n_buses;
     struct machine_dev *devices; /* in order of addition, built-ins first */
     unsigned n_devices;
+    /* The devices with an id, hashed by it (machine_find_device); each chain in the order of
+     * `devices`. */
+    struct machine_dev *by_id[MACHINE_ID_BUCKETS];
     unsigned anon_index; /* next peripheral-anon/device[N] */
     struct backend_list backends;
     uint64_t generation; /* bumped by every topology change */

@@ -88,6 +88,11 @@ enum MHD_Result rest_send_json(struct rest_ctx *x, unsigned status, json_t *v,
 enum MHD_Result rest_send_text(struct rest_ctx *x, unsigned status, const char *type, char *text,
                                const uint64_t *etag);
 
+/* Send a shared text (the caller's reference is taken, dropped once the answer is sent) with
+ * content type `type`, without copying it. */
+enum MHD_Result rest_send_shared(struct rest_ctx *x, unsigned status, const char *type,
+                                 struct api_text *text, const uint64_t *etag);
+
 /* Send {"error": {"class", "desc"}} with `status`. */
 enum MHD_Result rest_send_error(struct rest_ctx *x, unsigned status, const char *cls,
                                 const char *fmt, ...) _printf_(4, 5);

@@ -112,6 +112,29 @@ enum MHD_Result rest_send_text(struct rest_ctx *x, unsigned status, const char *
     return rest_queue(x, status, r);
 }
 
+static void unref_text(void *cls)
+{
+    api_text_unref(cls);
+}
+
+enum MHD_Result rest_send_shared(struct rest_ctx *x, unsigned status, const char *type,
+                                 struct api_text *text, const uint64_t *etag)
+{
+    struct MHD_Response *r;
+
+    if (!text)
+        return MHD_NO;
+    r = MHD_create_response_from_buffer_with_free_callback_cls(text->len, text->s, unref_text,
+                                                               text);
+    if (!r) {
+        api_text_unref(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    add_etag(r, etag);
+    return rest_queue(x, status, r);
+}
+
 enum MHD_Result rest_send_json(struct rest_ctx *x, unsigned status, json_t *v, const uint64_t *etag)
 {
     char *text = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;

@@ -18,7 +18,7 @@
  * from its cache) with the generation as ETag. A read has no If-Match to honour. */
 static enum MHD_Result read_json(struct rest_ctx *x, const char *cmd, json_t *args)
 {
-    struct api_call call = {0};
+    struct api_call call = {.want_shared = true};
     struct error err = {0};
     char *text = NULL;
     int r = api_call_text(x->s->api, cmd, args, &call, JSON_COMPACT | JSON_ENCODE_ANY, &text, &err);
@@ -26,6 +26,8 @@ static enum MHD_Result read_json(struct rest_ctx *x, const char *cmd, json_t *ar
     json_decref(args);
     if (r < 0)
         return rest_send_api_error(x, r, &err, &call);
+    if (call.shared)
+        return rest_send_shared(x, MHD_HTTP_OK, "application/json", call.shared, &call.generation);
     return rest_send_text(x, MHD_HTTP_OK, "application/json", text, &call.generation);
 }
 

@@ -125,8 +125,21 @@ struct topology *topo_build(struct vcpus *vs)
     if (!t->buses)
         goto fail;
     t->n_buses = m->n_buses;
-    for (unsigned num = 0; num < 256; num++)
-        t->bus_by_num[num] = pci_bus_find_nr(t->root, num);
+    {
+        /*
+         * pci_bus_find_nr() returns only a bus whose number is `num`, so only the numbers some
+         * bus has now need the walk (the rest stay NULL): without firmware every bridge's
+         * secondary bus is 0 and 255 walks become one. A number changed meanwhile bumps the
+         * map version read above, which makes this snapshot stale anyway.
+         */
+        bool numbered[256] = {[0] = true};
+
+        for (unsigned b = 0; b < m->n_buses; b++)
+            numbered[pci_bus_num(m->buses[b])] = true;
+        for (unsigned num = 0; num < 256; num++)
+            if (numbered[num])
+                t->bus_by_num[num] = pci_bus_find_nr(t->root, num);
+    }
     for (unsigned b = 0; b < m->n_buses; b++) {
         struct pci_bus *bus = m->buses[b];
         struct pci_range vis_io[VIS_MAX], vis_mem[VIS_MAX];
