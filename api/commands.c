@@ -244,7 +244,7 @@ struct machine *api_machine(struct api *api)
 static int run(struct api *api, const char *name, json_t *args, struct api_call *call, size_t flags,
                json_t **ret, char **text, struct error *err)
 {
-    uint64_t t0 = api_now_ns();
+    uint64_t t0 = monotonic_ns();
     const struct api_command *c = find_command(name);
     const struct api_schema_command *sc = c ? api_schema_command_find(name) : NULL;
     bool lock = c && (!c->no_lock || call);
@@ -350,7 +350,7 @@ out:
     }
     api_metrics_command(api, c ? (size_t)(c - commands) : ARRAY_SIZE(commands),
                         r < 0 ? (err ? err->cls : ERROR_CLASS_GENERIC) : ERROR_CLASS_NONE,
-                        api_now_ns() - t0);
+                        monotonic_ns() - t0);
     return r < 0 ? r : 0;
 }
 
@@ -401,13 +401,13 @@ void api_start(struct api *api)
     machine_lock(api->m);
     machine_start(api->m);
     if (api->opts.guest_running)
-        api->started_ns = api_now_ns();
+        api->started_ns = monotonic_ns();
     machine_unlock(api->m);
 }
 
 uint64_t api_virtual_ms(const struct api *api)
 {
-    return api->started_ns ? (api_now_ns() - api->started_ns) / 1000000ULL : 0;
+    return api->started_ns ? (monotonic_ns() - api->started_ns) / 1000000ULL : 0;
 }
 
 void api_get_stats(struct api *api, struct api_stats *out)

@@ -236,9 +236,6 @@ bool api_events_wait(struct api *api, uint64_t after, uint64_t deadline_ns, cons
  * flag first, then kick. */
 void api_events_kick(struct api *api);
 
-/* CLOCK_MONOTONIC in ns. */
-uint64_t api_now_ns(void);
-
 /*
  * api_qmp_envelope() - check a QMP request object as QEMU's qmp_dispatch does, for both front
  * doors (the QMP socket and POST /v1/qmp): `req` must be an object whose members are only

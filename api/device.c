@@ -516,7 +516,7 @@ int api_cmd_device_add(struct api *api, json_t *args, json_t **ret, struct error
     struct text_args t = {0};
     struct machine_dev *md = NULL;
     struct pci_bus *bus = NULL;
-    uint64_t t0 = api_now_ns();
+    uint64_t t0 = monotonic_ns();
     int devfn = -1;
     bool has_id;
     struct add_ext ext = {0};
@@ -535,7 +535,7 @@ int api_cmd_device_add(struct api *api, json_t *args, json_t **ret, struct error
     else if (call && md)
         machine_dev_bdf(md, call->bdf);
     if (hotplug && !dry_run)
-        api_metrics_hot_add(api, api_now_ns() - t0);
+        api_metrics_hot_add(api, monotonic_ns() - t0);
     *ret = json_object();
     /* QEMU's reply is {}: pcid's members only when REST asks or its arguments were used. */
     if (call || ext.asked) {
@@ -577,7 +577,7 @@ static int push_opt(void *opaque, const char *key, const char *value)
 int api_device_add_spec(struct api *api, const char *spec, bool hotplug, struct error *err)
 {
     struct text_args t = {0};
-    uint64_t t0 = api_now_ns();
+    uint64_t t0 = monotonic_ns();
     int r = opts_parse(spec, "driver", push_opt, &t);
 
     if (r == 0) {
@@ -590,7 +590,7 @@ int api_device_add_spec(struct api *api, const char *spec, bool hotplug, struct 
     }
     text_args_free(&t);
     if (r == 0 && hotplug)
-        api_metrics_hot_add(api, api_now_ns() - t0);
+        api_metrics_hot_add(api, monotonic_ns() - t0);
     return r;
 }
 

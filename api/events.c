@@ -13,14 +13,6 @@
 
 #include "internal.h"
 
-uint64_t api_now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 void api_event_rec_clear(struct api_event_rec *r)
 {
     free(r->name);

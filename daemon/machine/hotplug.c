@@ -162,7 +162,7 @@ int machine_unplug_request(struct machine *m, struct machine_dev *md, struct err
         pthread_mutex_unlock(&up->lock);
         if (pr == PCIE_UNPLUG_BUSY)
             return busy(err);
-        md->unplug_requested_ns = machine_now_ns();
+        md->unplug_requested_ns = monotonic_ns();
         if (pr == PCIE_UNPLUG_FUNCTION) {
             machine_remove_function(m, md);
             return 1;
@@ -176,7 +176,7 @@ int machine_unplug_request(struct machine *m, struct machine_dev *md, struct err
         pthread_mutex_lock(&up->lock);
         sr = shpc_unplug_request(up->bridge->shpc, d->devfn);
         pthread_mutex_unlock(&up->lock);
-        md->unplug_requested_ns = machine_now_ns();
+        md->unplug_requested_ns = monotonic_ns();
         if (sr == SHPC_UNPLUG_NOW) {
             machine_eject_slot(m, bus, PCI_SLOT_OF(d->devfn));
             return 1;
@@ -187,7 +187,7 @@ int machine_unplug_request(struct machine *m, struct machine_dev *md, struct err
         break;
     }
     if (bus->hotplug == PCI_HOTPLUG_ACPI || bus->hotplug == PCI_HOTPLUG_NONE)
-        md->unplug_requested_ns = machine_now_ns();
+        md->unplug_requested_ns = monotonic_ns();
     d->unplug_pending = true;
     m->generation++;
     if (bus->hotplug == PCI_HOTPLUG_ACPI && m->type->hotplug_unplug_request)

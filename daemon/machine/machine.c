@@ -360,14 +360,6 @@ static void mdev_free_cb(void *arg)
     mdev_free(arg);
 }
 
-uint64_t machine_now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* What a removal leaves to report once the description no longer has the device. */
 struct removed {
     char *id, *path;
@@ -409,13 +401,13 @@ static void remove_one(struct machine *m, struct machine_dev *md, struct removed
     uint64_t requested = md->unplug_requested_ns;
     struct pci_bus *bus = md->pci->bus;
 
-    *out = (struct removed){.path = md->path,
-                            .id = md->pci->id ? strdup(md->pci->id) : NULL,
-                            .virtio_backend = md->virtio_backend,
-                            .pending_ns =
-                                requested ? MAX(machine_now_ns() - requested, (uint64_t)1) : 0,
-                            .driver = md->drv ? md->drv->name : md->pci->name,
-                            .hotplug = m->started};
+    *out =
+        (struct removed){.path = md->path,
+                         .id = md->pci->id ? strdup(md->pci->id) : NULL,
+                         .virtio_backend = md->virtio_backend,
+                         .pending_ns = requested ? MAX(monotonic_ns() - requested, (uint64_t)1) : 0,
+                         .driver = md->drv ? md->drv->name : md->pci->name,
+                         .hotplug = m->started};
     machine_dev_bdf(md, out->bdf);
     unlink_dev(m, md);
     if (md->pci->bridge)

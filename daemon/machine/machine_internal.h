@@ -30,7 +30,4 @@ void machine_port_link_changed(struct pci_bus *bus, uint8_t devfn);
 /* A hot-plugged function is on its bus: tell the bus's hotplug controller. */
 void machine_hotplug_plugged(struct machine *m, struct pci_device *d);
 
-/* CLOCK_MONOTONIC in ns, for machine_dev.unplug_requested_ns. */
-uint64_t machine_now_ns(void);
-
 #endif

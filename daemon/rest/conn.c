@@ -35,14 +35,6 @@
 
 #define NSEC 1000000000ULL
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * NSEC + (uint64_t)ts.tv_nsec;
-}
-
 /* Close every connection past its deadline; returns the earliest deadline left (0: none).
  * Under cs->lock. */
 static uint64_t cut_late(struct rest_conns *cs, uint64_t now)
@@ -70,7 +62,7 @@ static void *watchdog(void *opaque)
 
     pthread_mutex_lock(&cs->lock);
     while (!cs->stop) {
-        uint64_t next = cut_late(cs, now_ns());
+        uint64_t next = cut_late(cs, monotonic_ns());
 
         if (!next) {
             pthread_cond_wait(&cs->wake, &cs->lock);
@@ -133,7 +125,7 @@ static struct rest_conn *conn_of(struct MHD_Connection *c)
 static void set_deadline(struct rest_conn *rc, uint64_t seconds, enum api_reject reason)
 {
     pthread_mutex_lock(&rc->cs->lock);
-    rc->deadline = seconds ? now_ns() + seconds * NSEC : 0;
+    rc->deadline = seconds ? monotonic_ns() + seconds * NSEC : 0;
     rc->reason = (int)reason;
     if (seconds)
         pthread_cond_signal(&rc->cs->wake);
@@ -204,7 +196,7 @@ void rest_conn_notify(void *cls, struct MHD_Connection *c, void **socket_context
         rc->fd = ci ? ci->connect_fd : -1;
         rc->cs = &s->conns;
         rc->reason = API_REJECT_REST_IDLE_SECONDS;
-        rc->deadline = now_ns() + limit_get(LIMIT_REST_IDLE_SECONDS) * NSEC;
+        rc->deadline = monotonic_ns() + limit_get(LIMIT_REST_IDLE_SECONDS) * NSEC;
         MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, 0U); /* ours, not MHD's */
         pthread_mutex_lock(&s->conns.lock);
         rc->next = s->conns.head;

@@ -345,7 +345,7 @@ static enum outcome wait_removal(struct rest_ctx *x, const char *path, uint64_t 
         }
         if (n == (int)ARRAY_SIZE(recs))
             continue;
-        if (api_now_ns() >= deadline_ns || __atomic_load_n(&x->s->stopping, __ATOMIC_ACQUIRE))
+        if (monotonic_ns() >= deadline_ns || __atomic_load_n(&x->s->stopping, __ATOMIC_ACQUIRE))
             return PENDING;
         api_events_wait(x->s->api, after, deadline_ns, &x->s->stopping);
     }
@@ -382,7 +382,7 @@ static enum MHD_Result delete_device(struct rest_ctx *x)
         free(target);
         return rest_send_api_error(x, r, &err, &call);
     }
-    o = wait_removal(x, call.path, call.event_seq, api_now_ns() + (uint64_t)(wait * 1e9));
+    o = wait_removal(x, call.path, call.event_seq, monotonic_ns() + (uint64_t)(wait * 1e9));
     gen = o == PENDING ? call.generation : generation_now(x);
     if (o == REFUSED) {
         json_t *e = json_pack("{s:{s:s,s:s}}", "error", "class", "GenericError", "desc", "");

@@ -90,7 +90,7 @@ static size_t fill(struct stream *st)
     }
     st->len = len;
     if (len) /* a stream that carries events needs no keepalive */
-        st->keepalive_ns = api_now_ns() + REST_SSE_KEEPALIVE_S * 1000000000ull;
+        st->keepalive_ns = monotonic_ns() + REST_SSE_KEEPALIVE_S * 1000000000ull;
     return len;
 }
 
@@ -113,10 +113,10 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
             continue;
         if (!st->follow)
             return MHD_CONTENT_READER_END_OF_STREAM;
-        if (api_now_ns() >= st->keepalive_ns) {
+        if (monotonic_ns() >= st->keepalive_ns) {
             static const char ka[] = ": keepalive\n\n";
 
-            st->keepalive_ns = api_now_ns() + REST_SSE_KEEPALIVE_S * 1000000000ull;
+            st->keepalive_ns = monotonic_ns() + REST_SSE_KEEPALIVE_S * 1000000000ull;
             free(st->buf);
             st->buf = strdup(ka);
             st->len = st->buf ? strlen(ka) : 0;
@@ -169,7 +169,7 @@ enum MHD_Result rest_get_events(struct rest_ctx *x)
     snprintf(head, sizeof(head), ": pcid events, newest id %llu\n\n", (unsigned long long)newest);
     st->buf = strdup(head);
     st->len = st->buf ? strlen(head) : 0;
-    st->keepalive_ns = api_now_ns() + REST_SSE_KEEPALIVE_S * 1000000000ull;
+    st->keepalive_ns = monotonic_ns() + REST_SSE_KEEPALIVE_S * 1000000000ull;
     r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, st, stream_free);
     if (!r) {
         stream_free(st);

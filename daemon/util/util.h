@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define _cleanup_(f)   __attribute__((cleanup(f)))
 #define _unused_       __attribute__((unused))
@@ -171,6 +172,15 @@ static inline void le_store(uint8_t *p, uint64_t v, unsigned len)
 static inline bool streq(const char *a, const char *b)
 {
     return a && b && strcmp(a, b) == 0;
+}
+
+/* monotonic_ns() - CLOCK_MONOTONIC in nanoseconds: for deadlines and durations, never dates. */
+static inline uint64_t monotonic_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 #endif

@@ -17,14 +17,6 @@
 #include "../control.h"
 #include "vcpu_internal.h"
 
-uint64_t vcpu_now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void wake(int fd)
 {
     uint64_t one = 1;
@@ -56,7 +48,7 @@ long vcpu_timer(struct vcpu *v, uint64_t delay_ns, vcpu_fn fn, void *arg)
     if (!t)
         return -ENOMEM;
     t->id = ++v->next_timer_id;
-    t->when = vcpu_now_ns() + delay_ns;
+    t->when = monotonic_ns() + delay_ns;
     t->fn = fn;
     t->arg = arg;
     for (pp = &v->timers; *pp && (*pp)->when <= t->when; pp = &(*pp)->next)
@@ -181,7 +173,7 @@ static void run_work(struct vcpu *v)
 /* Run due timers; returns the ms until the next one, or -1. */
 static int run_timers(struct vcpu *v)
 {
-    uint64_t now = vcpu_now_ns();
+    uint64_t now = monotonic_ns();
 
     while (v->timers && v->timers->when <= now) {
         struct vcpu_timer *t = v->timers;
@@ -190,7 +182,7 @@ static int run_timers(struct vcpu *v)
         t->fn(v, t->arg);
         free(t);
         vcpu_quiescent(v);
-        now = vcpu_now_ns();
+        now = monotonic_ns();
     }
     if (!v->timers)
         return -1;

@@ -144,7 +144,4 @@ struct vcpu_stats {
 };
 void vcpus_stats(struct vcpus *vs, struct vcpu_stats *out);
 
-/* Monotonic clock in ns. */
-uint64_t vcpu_now_ns(void);
-
 #endif
