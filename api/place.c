@@ -158,13 +158,13 @@ int api_prefer_own_irq(struct api *api, const struct pci_bus *bus, const struct 
                        bool hotplug, int *devfn, json_t **report)
 {
     struct marshal_intx_users users;
-    uint8_t pin = ld8(d->config + PCI_INTERRUPT_PIN);
+    int pin = pci_dev_irq_pin(d); /* 0-3, -1: none */
     const char *why = NULL;
     char pirq[8], bdf[PCI_BDF_STRLEN];
     int chosen = -1;
 
     *report = NULL;
-    if (pin < 1 || pin > PCI_NUM_PINS) {
+    if (pin < 0) {
         why = "the device uses no INTx pin: the default rule placed it";
     } else {
         if (marshal_intx_users(api->m, &users) < 0)
@@ -177,7 +177,7 @@ int api_prefer_own_irq(struct api *api, const struct pci_bus *bus, const struct 
                 continue;
             if (pci_bus_place(bus, &p) != PCI_PLACE_OK)
                 continue;
-            machine_intx_route(api->m, bus, s, pin - 1, &r);
+            machine_intx_route(api->m, bus, s, pin, &r);
             if (!marshal_intx_sharers(&users, bus, s, r.link.link))
                 chosen = (int)s;
         }
@@ -191,14 +191,14 @@ int api_prefer_own_irq(struct api *api, const struct pci_bus *bus, const struct 
     {
         struct machine_intx_route r = {0};
 
-        if (pin >= 1 && pin <= PCI_NUM_PINS)
-            machine_intx_route(api->m, bus, PCI_SLOT_OF((uint8_t)*devfn), pin - 1, &r);
+        if (pin >= 0)
+            machine_intx_route(api->m, bus, PCI_SLOT_OF((uint8_t)*devfn), pin, &r);
         marshal_pirq_name(r.link.link, pirq);
         *report = json_pack("{s:s,s:s,s:b}", "prefer", "own-irq", "bdf",
                             pci_bdf_format(bdf, 0, pci_bus_num(bus), (uint8_t)*devfn), "applied",
                             chosen >= 0);
-        if (*report && pin >= 1 && pin <= PCI_NUM_PINS) {
-            json_object_set_new(*report, "pin", json_string(marshal_pin_name(pin - 1)));
+        if (*report && pin >= 0) {
+            json_object_set_new(*report, "pin", json_string(marshal_pin_name(pin)));
             json_object_set_new(*report, "pirq", json_string(pirq));
         }
         if (*report && why)

@@ -76,11 +76,11 @@ void machine_intx_route(const struct machine *m, const struct pci_bus *bus, unsi
 int machine_dev_intx(const struct machine *m, const struct pci_device *d,
                      struct machine_intx_route *out)
 {
-    uint8_t pin = ld8(d->config + PCI_INTERRUPT_PIN);
+    int pin = pci_dev_irq_pin(d);
 
-    if (pin < 1 || pin > PCI_NUM_PINS || !d->bus)
+    if (pin < 0 || !d->bus)
         return -ENOENT;
-    machine_intx_route(m, d->bus, PCI_SLOT_OF(d->devfn), pin - 1, out);
+    machine_intx_route(m, d->bus, PCI_SLOT_OF(d->devfn), pin, out);
     return 0;
 }
 

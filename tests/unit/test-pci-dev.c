@@ -416,6 +416,28 @@ static void test_multifunction(void **state)
     assert_int_equal(pci_dev_config_read(d, PCI_HEADER_TYPE, 1), r->expect);
 }
 
+/* ---- pci_dev_irq_pin: the register's 0-4 as -1 or INTA-INTD = 0-3 ------------------------- */
+
+struct pin_row {
+    const char *name;
+    uint8_t reg;
+    int want;
+};
+
+static const struct pin_row pin_rows[] = {
+    {"none", 0, -1}, {"INTA", 1, 0}, {"INTD", 4, 3}, {"out of range", 5, -1}, {"0xff", 0xff, -1},
+};
+
+static void test_irq_pin(void **state)
+{
+    struct unit_fix *f = *state;
+    const struct pin_row *r = f->row;
+    struct pci_device *d = dev_new(f, 256, PCI_HEADER_TYPE_NORMAL);
+
+    pci_dev_set_irq_pin(d, r->reg);
+    assert_int_equal(pci_dev_irq_pin(d), r->want);
+}
+
 /* ---- pci_dev_reset ------------------------------------------------------------------------- */
 
 enum reset_check { RC_CONFIG, RC_BAR_ADDR, RC_IRQ, RC_HOOK };
@@ -614,5 +636,6 @@ int main(void)
     UNIT_ROWS_FIX(&s, mf_rows, test_multifunction);
     UNIT_ROWS_FIX(&s, reset_rows, test_reset);
     UNIT_ROWS_FIX(&s, intx_rows, test_intx);
+    UNIT_ROWS_FIX(&s, pin_rows, test_irq_pin);
     return unit_run(&s, "pci-dev");
 }

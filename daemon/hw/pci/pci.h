@@ -203,6 +203,12 @@ void pci_dev_set_ids(struct pci_device *d, uint16_t vendor, uint16_t device, uin
 void pci_dev_set_subsystem(struct pci_device *d, uint16_t subsys_vendor, uint16_t subsys_id);
 /* Interrupt Pin register: 0 = none, 1..4 = INTA#..INTD#. */
 void pci_dev_set_irq_pin(struct pci_device *d, uint8_t pin);
+
+/*
+ * pci_dev_irq_pin() - the INTx pin `d` declares in its Interrupt Pin register (PCI 3.0 §6.2.4),
+ * 0-3 for INTA-INTD, or -1 when it uses none. Safe against a concurrent config write.
+ */
+int pci_dev_irq_pin(const struct pci_device *d);
 /* Sets or clears the multifunction bit (bit 7) of the Header Type register. */
 void pci_dev_set_multifunction(struct pci_device *d, bool on);
 

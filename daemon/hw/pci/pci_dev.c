@@ -147,6 +147,13 @@ void pci_dev_set_irq_pin(struct pci_device *d, uint8_t pin)
     d->config[PCI_INTERRUPT_PIN] = pin;
 }
 
+int pci_dev_irq_pin(const struct pci_device *d)
+{
+    uint8_t pin = ld8(d->config + PCI_INTERRUPT_PIN);
+
+    return pin >= 1 && pin <= PCI_NUM_PINS ? pin - 1 : -1;
+}
+
 void pci_dev_set_multifunction(struct pci_device *d, bool on)
 {
     if (on)
