@@ -13,6 +13,16 @@
  */
 int cmd_bad_option(const char *cmd, int c, char **argv);
 
+#define CMD_OPTION_NEXT 1 /* cmd_common_option(): handled, go on parsing */
+
+/*
+ * cmd_common_option() - the options every command has, for getopt_long()'s result `c` that a
+ * command did not handle itself: 'j' (--json) sets ctl->json, 'h' (--help) prints the usage,
+ * anything else is reported with cmd_bad_option(). Returns CMD_OPTION_NEXT to go on parsing,
+ * 0 when the command is done (help shown), or -EINVAL.
+ */
+int cmd_common_option(struct pcictl *ctl, int c, char **argv);
+
 /*
  * cmd_simple_args() - parse the options of a command that has only --json and --help, and
  * check it has between `min` and `max` positional arguments.

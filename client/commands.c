@@ -21,6 +21,20 @@ int cmd_bad_option(const char *cmd, int c, char **argv)
     return pcictl_usage_err("%s: unknown option '%s'", cmd, argv[optind - 1]);
 }
 
+int cmd_common_option(struct pcictl *ctl, int c, char **argv)
+{
+    switch (c) {
+    case 'j':
+        ctl->json = true;
+        return CMD_OPTION_NEXT;
+    case 'h':
+        pcictl_usage(stdout);
+        return 0;
+    default:
+        return cmd_bad_option(argv[0], c, argv);
+    }
+}
+
 int cmd_simple_args(struct pcictl *ctl, int argc, char **argv, int min, int max)
 {
     static const struct option opts[] = {
@@ -34,14 +48,13 @@ int cmd_simple_args(struct pcictl *ctl, int argc, char **argv, int min, int max)
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":jh", opts, NULL)) != -1) {
         switch (c) {
-        case 'j':
-            ctl->json = true;
+        default: {
+            int opt = cmd_common_option(ctl, c, argv);
+
+            if (opt != CMD_OPTION_NEXT)
+                return opt;
             break;
-        case 'h':
-            pcictl_usage(stdout);
-            return 0;
-        default:
-            return cmd_bad_option(argv[0], c, argv);
+        }
         }
     }
     n = argc - optind;
@@ -286,14 +299,13 @@ int cmd_slots(struct pcictl *ctl, int argc, char **argv)
         case 'b':
             busname = optarg;
             break;
-        case 'j':
-            ctl->json = true;
+        default: {
+            int opt = cmd_common_option(ctl, c, argv);
+
+            if (opt != CMD_OPTION_NEXT)
+                return opt;
             break;
-        case 'h':
-            pcictl_usage(stdout);
-            return 0;
-        default:
-            return cmd_bad_option(argv[0], c, argv);
+        }
         }
     }
     if (optind < argc)

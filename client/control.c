@@ -82,14 +82,13 @@ int cmd_add(struct pcictl *ctl, int argc, char **argv)
         case 'b':
             bus = optarg;
             break;
-        case 'j':
-            ctl->json = true;
+        default: {
+            int opt = cmd_common_option(ctl, c, argv);
+
+            if (opt != CMD_OPTION_NEXT)
+                return opt;
             break;
-        case 'h':
-            pcictl_usage(stdout);
-            return 0;
-        default:
-            return cmd_bad_option(argv[0], c, argv);
+        }
         }
     }
     if (optind >= argc || !*argv[optind] || strchr(argv[optind], '='))
@@ -144,14 +143,13 @@ int cmd_del(struct pcictl *ctl, int argc, char **argv)
         case 'w':
             wait = optarg;
             break;
-        case 'j':
-            ctl->json = true;
+        default: {
+            int opt = cmd_common_option(ctl, c, argv);
+
+            if (opt != CMD_OPTION_NEXT)
+                return opt;
             break;
-        case 'h':
-            pcictl_usage(stdout);
-            return 0;
-        default:
-            return cmd_bad_option(argv[0], c, argv);
+        }
         }
     }
     if (optind + 1 != argc)

@@ -221,14 +221,13 @@ int cmd_events(struct pcictl *ctl, int argc, char **argv)
         case 'n':
             follow = false;
             break;
-        case 'j':
-            ctl->json = true;
+        default: {
+            int opt = cmd_common_option(ctl, c, argv);
+
+            if (opt != CMD_OPTION_NEXT)
+                return opt;
             break;
-        case 'h':
-            pcictl_usage(stdout);
-            return 0;
-        default:
-            return cmd_bad_option(argv[0], c, argv);
+        }
         }
     }
     if (optind < argc)

@@ -183,14 +183,13 @@ int cmd_lspci(struct pcictl *ctl, int argc, char **argv)
                                         "in hex, not '%s'",
                                         optarg);
             break;
-        case 'j':
-            ctl->json = true;
+        default: {
+            int opt = cmd_common_option(ctl, c, argv);
+
+            if (opt != CMD_OPTION_NEXT)
+                return opt;
             break;
-        case 'h':
-            pcictl_usage(stdout);
-            return 0;
-        default:
-            return cmd_bad_option(argv[0], c, argv);
+        }
         }
     }
     if (optind < argc)
